@@ -1,0 +1,123 @@
+import sharp, { type Sharp } from 'sharp';
+import { MissingAssetError, toImageError } from './errors.js';
+import type { Filter, Position } from './recipe.js';
+import { type WorkingImage, capture, open } from './working.js';
+
+/** Images a recipe refers to by name (e.g. watermarks), supplied by the caller. */
+export type Assets = ReadonlyMap<string, Buffer>;
+
+const SEPIA: number[][] = [
+  [0.393, 0.769, 0.189],
+  [0.349, 0.686, 0.168],
+  [0.272, 0.534, 0.131],
+];
+
+type Matrix3x3 = [[number, number, number], [number, number, number], [number, number, number]];
+
+/** The classic sepia matrix blended with the identity by `intensity`. */
+function sepiaMatrix(intensity: number): Matrix3x3 {
+  const cell = (i: number, j: number) => intensity * (SEPIA[i]?.[j] ?? 0) + (1 - intensity) * (i === j ? 1 : 0);
+  const row = (i: number): [number, number, number] => [cell(i, 0), cell(i, 1), cell(i, 2)];
+  return [row(0), row(1), row(2)];
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/** Offsets an overlay of `size` inside `canvas` at a compass position with a margin. */
+function place(canvas: { width: number; height: number }, size: { width: number; height: number }, position: Position, margin: number) {
+  const maxLeft = Math.max(0, canvas.width - size.width);
+  const maxTop = Math.max(0, canvas.height - size.height);
+  const clamp = (value: number, max: number) => Math.min(max, Math.max(0, Math.round(value)));
+  const left = position.includes('west') ? margin : position.includes('east') ? maxLeft - margin : maxLeft / 2;
+  const top = position.startsWith('north') ? margin : position.startsWith('south') ? maxTop - margin : maxTop / 2;
+  return { left: clamp(left, maxLeft), top: clamp(top, maxTop) };
+}
+
+/** Multiplies an RGBA overlay's alpha by `opacity`. */
+async function withOpacity(overlay: Sharp, opacity: number): Promise<Buffer> {
+  const { data, info } = await overlay.ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  for (let index = 3; index < data.length; index += 4) {
+    data[index] = Math.round((data[index] ?? 0) * opacity);
+  }
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toBuffer();
+}
+
+async function textOverlay(filter: Extract<Filter, { type: 'text' }>, canvas: WorkingImage): Promise<Buffer> {
+  const fontSize = Math.max(6, Math.round(canvas.height * filter.size));
+  const width = canvas.width;
+  const height = Math.ceil(fontSize * 1.4);
+  const anchor = filter.position.includes('west') ? 'start' : filter.position.includes('east') ? 'end' : 'middle';
+  const x = anchor === 'start' ? 0 : anchor === 'end' ? width : width / 2;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><text x="${x}" y="${fontSize}" font-family="${escapeXml(filter.font)}" font-size="${fontSize}" fill="${filter.color}" text-anchor="${anchor}">${escapeXml(filter.text)}</text></svg>`;
+  return withOpacity(sharp(Buffer.from(svg)), filter.opacity);
+}
+
+async function imageOverlay(filter: Extract<Filter, { type: 'watermark' }>, canvas: WorkingImage, assets: Assets) {
+  const asset = assets.get(filter.image);
+  if (!asset) {
+    throw new MissingAssetError(`The watermark image "${filter.image}" was not supplied`, { details: { asset: filter.image } });
+  }
+  const width = Math.max(1, Math.round(canvas.width * filter.scale));
+  const resized = sharp(asset).resize({ width, height: canvas.height, fit: 'inside', withoutEnlargement: false });
+  return withOpacity(resized, filter.opacity);
+}
+
+/** Applies one filter as a sharp pipeline on a working image. */
+async function applyOne(image: WorkingImage, filter: Filter, assets: Assets): Promise<Sharp> {
+  const pipeline = open(image);
+  switch (filter.type) {
+    case 'grayscale':
+      // Keep three channels so every later step and encoder sees the same layout.
+      return pipeline.grayscale().toColourspace('srgb');
+    case 'sepia':
+      return pipeline.recomb(sepiaMatrix(filter.intensity));
+    case 'blur':
+      return pipeline.blur(filter.sigma);
+    case 'sharpen':
+      return pipeline.sharpen({ sigma: filter.sigma });
+    case 'modulate':
+      return pipeline.modulate({ brightness: filter.brightness, saturation: filter.saturation, hue: filter.hue });
+    case 'tint':
+      return pipeline.tint(filter.color);
+    case 'gamma':
+      return pipeline.gamma(filter.value);
+    case 'normalize':
+      return pipeline.normalise();
+    case 'negate':
+      return pipeline.negate({ alpha: false });
+    case 'median':
+      return pipeline.median(filter.size);
+    case 'rotate':
+      return pipeline.rotate(filter.angle, { background: filter.background });
+    case 'flip':
+      return pipeline.flip();
+    case 'flop':
+      return pipeline.flop();
+    case 'text':
+    case 'watermark': {
+      const overlay = filter.type === 'text' ? await textOverlay(filter, image) : await imageOverlay(filter, image, assets);
+      const size = await sharp(overlay).metadata();
+      const margin = filter.type === 'watermark' ? Math.round(Math.min(image.width, image.height) * filter.margin) : Math.round(image.height * 0.02);
+      const offset = place(image, { width: size.width, height: size.height }, filter.position, margin);
+      return pipeline.composite([{ input: overlay, ...offset }]);
+    }
+  }
+}
+
+/**
+ * Applies filters in the order given. Each filter is its own pass on decoded pixels: sharp
+ * reorders operations inside one pipeline, and the recipe's order must hold.
+ */
+export async function applyFilters(image: WorkingImage, filters: readonly Filter[], assets: Assets = new Map()): Promise<WorkingImage> {
+  let current = image;
+  for (const filter of filters) {
+    try {
+      current = await capture(await applyOne(current, filter, assets), current.kind, `Applying the ${filter.type} filter`);
+    } catch (error) {
+      throw toImageError(error, `Applying the ${filter.type} filter`);
+    }
+  }
+  return current;
+}

@@ -1,0 +1,12 @@
+export * from './errors.js';
+export * from './formats.js';
+export { type ImageInfo, probe, sha256Hex } from './probe.js';
+export * from './limits.js';
+export * from './recipe.js';
+export * from './resize.js';
+export { type WorkingImage, open as openWorkingImage } from './working.js';
+export { type Assets, applyFilters } from './filters.js';
+export { type EncodedImage, type EncodeOptions, encode } from './encode.js';
+export { type Placeholder, placeholder } from './placeholder.js';
+export { type Rights, readRights } from './metadata.js';
+export * from './render.js';

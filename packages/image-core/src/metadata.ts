@@ -1,0 +1,49 @@
+import exifReader from 'exif-reader';
+import type { Sharp } from 'sharp';
+import type { MetadataKeep } from './recipe.js';
+
+/** The rights fields worth carrying into outputs. Everything else (GPS above all) is dropped. */
+export interface Rights {
+  copyright?: string;
+  artist?: string;
+}
+
+function text(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.replace(/\0+$/, '').trim();
+  return trimmed.length > 0 && trimmed.length <= 1000 ? trimmed : undefined;
+}
+
+/** Reads Copyright and Artist from an EXIF block; a malformed block yields no rights, not an error. */
+export function readRights(exif: Buffer | undefined): Rights {
+  if (!exif) return {};
+  try {
+    const tags = exifReader(exif);
+    const rights: Rights = {};
+    const copyright = text(tags.Image?.Copyright);
+    const artist = text(tags.Image?.Artist);
+    if (copyright) rights.copyright = copyright;
+    if (artist) rights.artist = artist;
+    return rights;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Sets what an output keeps. By default sharp writes no EXIF, XMP or IPTC, so nothing leaks;
+ * the rights fields are written back only when the recipe asks for them.
+ */
+export function applyMetadata(pipeline: Sharp, keep: readonly MetadataKeep[], rights: Rights): Sharp {
+  let result = pipeline;
+  if (keep.includes('copyright') && (rights.copyright || rights.artist)) {
+    const ifd0: Record<string, string> = {};
+    if (rights.copyright) ifd0.Copyright = rights.copyright;
+    if (rights.artist) ifd0.Artist = rights.artist;
+    result = result.withExif({ IFD0: ifd0 });
+  }
+  if (keep.includes('icc')) {
+    result = result.keepIccProfile();
+  }
+  return result;
+}

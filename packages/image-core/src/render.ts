@@ -1,0 +1,182 @@
+import sharp, { type Sharp } from 'sharp';
+import { type EncodedImage, encode } from './encode.js';
+import { toImageError } from './errors.js';
+import { type Assets, applyFilters } from './filters.js';
+import { ANIMATED_OUTPUT_FORMATS, FILE_EXTENSIONS, MEDIA_TYPES, type OutputFormat } from './formats.js';
+import { DEFAULT_LIMITS, type ImageLimits, validateImage } from './limits.js';
+import { type Rights, readRights } from './metadata.js';
+import { type Placeholder, placeholder } from './placeholder.js';
+import type { ImageInfo } from './probe.js';
+import { type Recipe, type Rendition, formatsFor } from './recipe.js';
+import { type Size, renditionSize, resizeOptions, sharedDecodeSize } from './resize.js';
+import { type WorkingImage, capture, open } from './working.js';
+
+export interface DecodeOptions {
+  limits?: ImageLimits;
+  /** Keep the input's ICC profile (and its colour space) instead of converting to sRGB. */
+  keepIcc?: boolean;
+}
+
+/** Counts decodes of the original, so tests and the benchmark can hold the design to "decode once". */
+export interface DecodeCounter {
+  originalDecodes: number;
+}
+
+function openOriginal(input: Buffer, limits: ImageLimits, animated: boolean): Sharp {
+  return sharp(input, { limitInputPixels: limits.maxPixels, failOn: 'warning', animated, sequentialRead: true }).timeout({
+    seconds: limits.timeoutSeconds,
+  });
+}
+
+/**
+ * Decodes the original once, upright (EXIF orientation applied), at the smallest size every
+ * rendition can be derived from (libvips shrinks on load for JPEG/WebP), converted to sRGB.
+ */
+export async function decodeForRenditions(
+  input: Buffer,
+  info: ImageInfo,
+  renditions: readonly Rendition[],
+  options: DecodeOptions = {},
+): Promise<WorkingImage> {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const size = sharedDecodeSize(info, renditions);
+  let pipeline = openOriginal(input, limits, false).autoOrient();
+  if (size.width !== info.width || size.height !== info.height) {
+    pipeline = pipeline.resize({ width: size.width, height: size.height, fit: 'fill', kernel: 'lanczos3' });
+  }
+  if (!options.keepIcc) pipeline = pipeline.toColourspace('srgb');
+  return capture(pipeline, options.keepIcc ? 'tiff' : 'raw', 'Decoding the image');
+}
+
+/** Derives one rendition (size, crop, then its filters in order) from a decoded image. */
+export async function renderRendition(decoded: WorkingImage, original: Size, rendition: Rendition, assets: Assets = new Map()): Promise<WorkingImage> {
+  const target = renditionSize(original, rendition);
+  const resized =
+    target.width === decoded.width && target.height === decoded.height && rendition.fit !== 'contain'
+      ? decoded
+      : await capture(open(decoded).resize(resizeOptions(original, rendition)), decoded.kind, `Resizing to ${rendition.name}`);
+  return applyFilters(resized, rendition.filters, assets);
+}
+
+export interface RenderedOutput extends EncodedImage {
+  rendition: string;
+  /** The original bytes were kept: re-encoding would only have made the file larger. */
+  passthrough: boolean;
+  animated: boolean;
+}
+
+export interface RenderOptions {
+  limits?: ImageLimits;
+  assets?: Assets;
+  /** A probe already made (e.g. by the validate step); saves reading the header again. */
+  info?: ImageInfo;
+  counter?: DecodeCounter;
+}
+
+export interface RenderResult {
+  info: ImageInfo;
+  outputs: RenderedOutput[];
+  placeholder: Placeholder;
+}
+
+/**
+ * The original may stand in for an output when re-encoding cannot make it better: same
+ * format and size, upright, sRGB, nothing to strip, no filters, and the re-encode came out larger.
+ */
+export function canPassThrough(info: ImageInfo, rendition: Rendition, output: EncodedImage, original: Size): boolean {
+  const target = renditionSize(original, rendition);
+  return (
+    info.format === output.format &&
+    info.frames === 1 &&
+    target.width === info.width &&
+    target.height === info.height &&
+    rendition.filters.length === 0 &&
+    info.orientation === 1 &&
+    !info.hasExif &&
+    !info.hasXmp &&
+    (info.colourSpace === 'srgb' || info.colourSpace === 'b-w') &&
+    output.bytes > info.bytes
+  );
+}
+
+async function readRightsOf(input: Buffer, recipe: Recipe): Promise<Rights> {
+  if (!recipe.metadata.keep.includes('copyright')) return {};
+  const { exif } = await sharp(input).metadata();
+  return readRights(exif);
+}
+
+/** Animated WebP straight from the original: every frame resized. One extra decode per output. */
+async function renderAnimated(input: Buffer, info: ImageInfo, rendition: Rendition, recipe: Recipe, limits: ImageLimits): Promise<RenderedOutput> {
+  const format: OutputFormat = 'webp';
+  try {
+    const options = resizeOptions(info, rendition);
+    const { data, info: out } = await openOriginal(input, limits, true)
+      .resize(options)
+      .webp({ quality: recipe.encoding.webp.quality, effort: recipe.encoding.webp.effort, loop: 0 })
+      .toBuffer({ resolveWithObject: true });
+    return {
+      rendition: rendition.name,
+      format,
+      mediaType: MEDIA_TYPES[format],
+      extension: FILE_EXTENSIONS[format],
+      data,
+      width: out.width,
+      height: out.pageHeight ?? out.height,
+      bytes: data.length,
+      passthrough: false,
+      animated: true,
+    };
+  } catch (error) {
+    throw toImageError(error, `Encoding animated ${rendition.name}`);
+  }
+}
+
+/**
+ * Every output of a recipe from one original: validate, decode once, derive each rendition,
+ * encode each format. Renditions run one after another to bound memory; the formats of one
+ * rendition encode in parallel.
+ */
+export async function render(input: Buffer, recipe: Recipe, options: RenderOptions = {}): Promise<RenderResult> {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const info = options.info ?? (await validateImage(input, limits));
+  const rights = await readRightsOf(input, recipe);
+  const keepIcc = recipe.metadata.keep.includes('icc') && info.hasIccProfile;
+  const decoded = await decodeForRenditions(input, info, recipe.renditions, { limits, keepIcc });
+  if (options.counter) options.counter.originalDecodes += 1;
+  const preview = await placeholder(decoded, recipe.placeholder);
+  const animate = recipe.animation === 'animate' && info.frames > 1;
+  // Renditions that come out identical (e.g. 1024 and 2048 wide from a 600 px original) are rendered and encoded once.
+  const renditionsByLook = new Map<string, Promise<WorkingImage>>();
+  const encodedByLook = new Map<string, Promise<EncodedImage>>();
+  const outputs: RenderedOutput[] = [];
+  for (const rendition of recipe.renditions) {
+    const look = JSON.stringify([resizeOptions(info, rendition), rendition.filters]);
+    let image = renditionsByLook.get(look);
+    if (!image) {
+      image = renderRendition(decoded, info, rendition, options.assets);
+      renditionsByLook.set(look, image);
+    }
+    const rendered = await image;
+    const encoded = await Promise.all(
+      formatsFor(recipe, rendition).map(async (format): Promise<RenderedOutput> => {
+        if (animate && rendition.filters.length === 0 && ANIMATED_OUTPUT_FORMATS.includes(format)) {
+          if (options.counter) options.counter.originalDecodes += 1;
+          return renderAnimated(input, info, rendition, recipe, limits);
+        }
+        const key = `${look}|${format}`;
+        let pending = encodedByLook.get(key);
+        if (!pending) {
+          pending = encode(rendered, format, { encoding: recipe.encoding, keep: recipe.metadata.keep, rights, background: rendition.background });
+          encodedByLook.set(key, pending);
+        }
+        const output = await pending;
+        if (canPassThrough(info, rendition, output, info)) {
+          return { ...output, data: input, bytes: input.length, rendition: rendition.name, passthrough: true, animated: false };
+        }
+        return { ...output, rendition: rendition.name, passthrough: false, animated: false };
+      }),
+    );
+    outputs.push(...encoded);
+  }
+  return { info, outputs, placeholder: preview };
+}
