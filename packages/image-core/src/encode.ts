@@ -27,8 +27,15 @@ export interface EncodeOptions {
 
 function withEncoder(pipeline: Sharp, format: OutputFormat, encoding: Encoding, palette: boolean): Sharp {
   switch (format) {
-    case 'jpeg':
-      return pipeline.jpeg({ ...encoding.jpeg, optimiseCoding: true });
+    case 'jpeg': {
+      const { quality, progressive, mozjpeg } = encoding.jpeg;
+      if (mozjpeg && !progressive) {
+        // sharp's mozjpeg preset turns on scan optimisation, which forces progressive output:
+        // keep the rest of the preset and leave scans alone.
+        return pipeline.jpeg({ quality, progressive, trellisQuantisation: true, overshootDeringing: true, quantisationTable: 3, optimiseCoding: true });
+      }
+      return pipeline.jpeg({ quality, progressive, mozjpeg, optimiseCoding: true });
+    }
     case 'webp':
       return pipeline.webp({ quality: encoding.webp.quality, effort: encoding.webp.effort, lossless: encoding.webp.lossless });
     case 'avif':

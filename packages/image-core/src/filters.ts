@@ -1,7 +1,7 @@
 import sharp, { type Sharp } from 'sharp';
 import { MissingAssetError, toImageError } from './errors.js';
 import type { Filter, Position } from './recipe.js';
-import { type WorkingImage, capture, open } from './working.js';
+import { type WorkingImage, capture, hasAlpha, open } from './working.js';
 
 /** Images a recipe refers to by name (e.g. watermarks), supplied by the caller. */
 export type Assets = ReadonlyMap<string, Buffer>;
@@ -11,6 +11,9 @@ const SEPIA: number[][] = [
   [0.349, 0.686, 0.168],
   [0.272, 0.534, 0.131],
 ];
+
+/** Rec. 709 luma weights. */
+const LUMA: [number, number, number] = [0.2126, 0.7152, 0.0722];
 
 type Matrix3x3 = [[number, number, number], [number, number, number], [number, number, number]];
 
@@ -69,8 +72,9 @@ async function applyOne(image: WorkingImage, filter: Filter, assets: Assets): Pr
   const pipeline = open(image);
   switch (filter.type) {
     case 'grayscale':
-      // Keep three channels so every later step and encoder sees the same layout.
-      return pipeline.grayscale().toColourspace('srgb');
+      // A luma matrix rather than greyscale(): raw output of greyscale() keeps one band and
+      // drops alpha; later steps and encoders expect the same channel layout.
+      return pipeline.recomb([LUMA, LUMA, LUMA]);
     case 'sepia':
       return pipeline.recomb(sepiaMatrix(filter.intensity));
     case 'blur':
@@ -82,7 +86,9 @@ async function applyOne(image: WorkingImage, filter: Filter, assets: Assets): Pr
     case 'tint':
       return pipeline.tint(filter.color);
     case 'gamma':
-      return pipeline.gamma(filter.value);
+      // gamma(g) alone darkens before a resize and brightens after it: with no resize they
+      // cancel. Input gamma 1 with output gamma g brightens mid-tones: out = in^(1/g).
+      return pipeline.gamma(1, filter.value);
     case 'normalize':
       return pipeline.normalise();
     case 'negate':
@@ -114,7 +120,12 @@ export async function applyFilters(image: WorkingImage, filters: readonly Filter
   let current = image;
   for (const filter of filters) {
     try {
+      const before = current;
       current = await capture(await applyOne(current, filter, assets), current.kind, `Applying the ${filter.type} filter`);
+      if (!hasAlpha(before) && hasAlpha(current)) {
+        // composite() adds an alpha band; an opaque one only costs bytes in every output.
+        current = await capture(open(current).removeAlpha(), current.kind, `Applying the ${filter.type} filter`);
+      }
     } catch (error) {
       throw toImageError(error, `Applying the ${filter.type} filter`);
     }

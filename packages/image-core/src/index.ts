@@ -10,3 +10,4 @@ export { type EncodedImage, type EncodeOptions, encode } from './encode.js';
 export { type Placeholder, placeholder } from './placeholder.js';
 export { type Rights, readRights } from './metadata.js';
 export * from './render.js';
+export * from './bundle.js';

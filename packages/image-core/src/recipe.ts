@@ -31,6 +31,7 @@ export const FilterSchema = z.discriminatedUnion('type', [
     hue: z.number().int().min(-360).max(360).default(0),
   }),
   filter({ type: z.literal('tint'), color: Colour }),
+  /** Brightens mid-tones: out = in^(1/value). */
   filter({ type: z.literal('gamma'), value: z.number().min(1).max(3).default(2.2) }),
   filter({ type: z.literal('normalize') }),
   filter({ type: z.literal('negate') }),

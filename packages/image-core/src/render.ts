@@ -79,23 +79,39 @@ export interface RenderResult {
   placeholder: Placeholder;
 }
 
-/**
- * The original may stand in for an output when re-encoding cannot make it better: same
- * format and size, upright, sRGB, nothing to strip, no filters, and the re-encode came out larger.
- */
-export function canPassThrough(info: ImageInfo, rendition: Rendition, output: EncodedImage, original: Size): boolean {
-  const target = renditionSize(original, rendition);
+/** Whether the original is upright, sRGB, still and carries nothing to strip: a candidate to stand in for an output. */
+export function isCleanOriginal(info: ImageInfo): boolean {
   return (
-    info.format === output.format &&
     info.frames === 1 &&
-    target.width === info.width &&
-    target.height === info.height &&
-    rendition.filters.length === 0 &&
     info.orientation === 1 &&
     !info.hasExif &&
     !info.hasXmp &&
-    (info.colourSpace === 'srgb' || info.colourSpace === 'b-w') &&
-    output.bytes > info.bytes
+    (info.colourSpace === 'srgb' || info.colourSpace === 'b-w')
+  );
+}
+
+export interface OriginalFacts {
+  format: string;
+  width: number;
+  height: number;
+  bytes: number;
+  /** isCleanOriginal() of its probe. */
+  clean: boolean;
+}
+
+/**
+ * The original may stand in for an output when re-encoding cannot make it better: same
+ * format and size, no filters, a clean original (see isCleanOriginal), and the re-encode came out larger.
+ */
+export function canPassThrough(original: OriginalFacts, rendition: Rendition, output: Pick<EncodedImage, 'format' | 'bytes'>): boolean {
+  const target = renditionSize(original, rendition);
+  return (
+    original.clean &&
+    original.format === output.format &&
+    target.width === original.width &&
+    target.height === original.height &&
+    rendition.filters.length === 0 &&
+    output.bytes > original.bytes
   );
 }
 
@@ -145,6 +161,7 @@ export async function render(input: Buffer, recipe: Recipe, options: RenderOptio
   if (options.counter) options.counter.originalDecodes += 1;
   const preview = await placeholder(decoded, recipe.placeholder);
   const animate = recipe.animation === 'animate' && info.frames > 1;
+  const facts: OriginalFacts = { format: info.format, width: info.width, height: info.height, bytes: info.bytes, clean: isCleanOriginal(info) };
   // Renditions that come out identical (e.g. 1024 and 2048 wide from a 600 px original) are rendered and encoded once.
   const renditionsByLook = new Map<string, Promise<WorkingImage>>();
   const encodedByLook = new Map<string, Promise<EncodedImage>>();
@@ -170,7 +187,7 @@ export async function render(input: Buffer, recipe: Recipe, options: RenderOptio
           encodedByLook.set(key, pending);
         }
         const output = await pending;
-        if (canPassThrough(info, rendition, output, info)) {
+        if (canPassThrough(facts, rendition, output)) {
           return { ...output, data: input, bytes: input.length, rendition: rendition.name, passthrough: true, animated: false };
         }
         return { ...output, rendition: rendition.name, passthrough: false, animated: false };

@@ -32,15 +32,16 @@ export function requiredScale(source: Size, rendition: RenditionGeometry): numbe
 
 /**
  * The size to decode an original to so that every rendition can be derived from it without
- * losing detail: the largest scale any rendition needs, rounded up, capped at the original
- * (enlargement happens per rendition). libvips uses shrink-on-load to get there cheaply.
+ * losing detail: the largest scale any rendition needs, capped at the original (enlargement
+ * happens per rendition). Rounded like renditionSize, so the largest rendition is exactly the
+ * decoded image and needs no second resize. libvips uses shrink-on-load to get there cheaply.
  */
 export function sharedDecodeSize(source: Size, renditions: readonly RenditionGeometry[]): Size {
   const scale = Math.min(1, Math.max(...renditions.map((rendition) => requiredScale(source, rendition))));
   if (scale >= 1) return { ...source };
   return {
-    width: Math.min(source.width, Math.max(1, Math.ceil(source.width * scale))),
-    height: Math.min(source.height, Math.max(1, Math.ceil(source.height * scale))),
+    width: Math.min(source.width, Math.max(1, Math.round(source.width * scale))),
+    height: Math.min(source.height, Math.max(1, Math.round(source.height * scale))),
   };
 }
 

@@ -50,7 +50,11 @@ function expectation(issue: Issue): string {
  */
 export function formatIssue(root: string, issue: Issue): string {
   const name = pathName(root, issue.path);
-  const input = 'input' in issue ? issue.input : undefined;
+  let input = 'input' in issue ? issue.input : undefined;
+  if (issue.code === 'invalid_union' && 'discriminator' in issue && typeof issue.discriminator === 'string' && input && typeof input === 'object') {
+    // zod reports the whole object for a bad discriminator; the field named is the discriminator.
+    input = (input as Record<string, unknown>)[issue.discriminator];
+  }
   if (issue.code === 'custom') {
     return `${issue.message} for ${name}`;
   }

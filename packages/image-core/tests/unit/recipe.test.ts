@@ -64,7 +64,7 @@ describe('recipe', () => {
     ],
     [
       { renditions: [{ name: 'a', width: 1, filters: [{ type: 'vignette' }] }] },
-      'Expected one of "grayscale", "sepia", "blur", "sharpen", "modulate", "tint", "gamma", "normalize", "negate", "median", "rotate", "flip", "flop", "text", "watermark" for recipe.renditions[0].filters[0].type but received {"type":"vignette"} of type object',
+      'Expected one of "grayscale", "sepia", "blur", "sharpen", "modulate", "tint", "gamma", "normalize", "negate", "median", "rotate", "flip", "flop", "text", "watermark" for recipe.renditions[0].filters[0].type but received "vignette" of type string',
     ],
     [
       { renditions: [{ name: 'a', width: 1, filters: [{ type: 'blur', sigma: 1000 }] }] },

@@ -43,11 +43,13 @@ describe('resize geometry', () => {
     }
   });
 
-  it('rounds the shared size up so no rendition is starved by a pixel', () => {
-    const odd = { width: 3001, height: 1999 };
-    const shared = sharedDecodeSize(odd, [rendition({ width: 1000 })]);
-    expect(shared.width).toBeGreaterThanOrEqual(1000);
-    expect(shared.height).toBeGreaterThanOrEqual(Math.round((1999 * 1000) / 3001));
+  it('decodes the largest rendition at exactly its size, so it needs no second resize', () => {
+    for (const source of [{ width: 3001, height: 1999 }, { width: 258, height: 222 }, { width: 4000, height: 2999 }]) {
+      for (const width of [129, 256, 1000]) {
+        const largest = rendition({ width });
+        expect(sharedDecodeSize(source, [rendition({ width: 64 }), largest])).toEqual(renditionSize(source, largest));
+      }
+    }
   });
 
   it('keeps the original size when any rendition needs it', () => {
