@@ -8,7 +8,7 @@ import { type Rights, readRights } from './metadata.js';
 import { type Placeholder, placeholder } from './placeholder.js';
 import type { ImageInfo } from './probe.js';
 import { type Recipe, type Rendition, formatsFor } from './recipe.js';
-import { type Size, renditionSize, resizeOptions, sharedDecodeSize } from './resize.js';
+import { type RenditionGeometry, type Size, renditionSize, resizeOptions, sharedDecodeSize } from './resize.js';
 import { type WorkingImage, capture, open } from './working.js';
 
 export interface DecodeOptions {
@@ -35,7 +35,7 @@ function openOriginal(input: Buffer, limits: ImageLimits, animated: boolean): Sh
 export async function decodeForRenditions(
   input: Buffer,
   info: ImageInfo,
-  renditions: readonly Rendition[],
+  renditions: readonly RenditionGeometry[],
   options: DecodeOptions = {},
 ): Promise<WorkingImage> {
   const limits = options.limits ?? DEFAULT_LIMITS;
@@ -122,10 +122,10 @@ async function readRightsOf(input: Buffer, recipe: Recipe): Promise<Rights> {
 }
 
 /** Animated WebP straight from the original: every frame resized. One extra decode per output. */
-async function renderAnimated(input: Buffer, info: ImageInfo, rendition: Rendition, recipe: Recipe, limits: ImageLimits): Promise<RenderedOutput> {
+export async function renderAnimated(input: Buffer, original: Size, rendition: Rendition, recipe: Recipe, limits: ImageLimits): Promise<RenderedOutput> {
   const format: OutputFormat = 'webp';
   try {
-    const options = resizeOptions(info, rendition);
+    const options = resizeOptions(original, rendition);
     const { data, info: out } = await openOriginal(input, limits, true)
       .resize(options)
       .webp({ quality: recipe.encoding.webp.quality, effort: recipe.encoding.webp.effort, loop: 0 })

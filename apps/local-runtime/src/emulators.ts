@@ -1,0 +1,92 @@
+import { once } from 'node:events';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import dynalite from 'dynalite';
+import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import S3rver from 's3rver';
+
+/** Where the emulators listen, and how to stop them. */
+export interface Emulators {
+  endpoints: { s3: string; dynamodb: string; sns: string; sqs: string };
+  s3rver: S3rver;
+  /** Data directory (persistent when given, a temporary one otherwise). */
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export interface EmulatorOptions {
+  /** Keep S3 objects and the ledger here across runs. Absent: a temporary directory removed on stop. */
+  dataDir?: string;
+  /** Fixed ports (imgflow dev); 0 or absent picks free ones. */
+  ports?: { s3?: number; dynamodb?: number; sns?: number };
+  host?: string;
+  buckets: string[];
+}
+
+/** Credentials s3rver accepts; the other emulators accept anything. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  server.listen(port, host);
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+}
+
+/**
+ * Starts s3rver (S3), dynalite (DynamoDB) and fauxqs (SNS → SQS) on loopback. They speak the
+ * real wire protocols, so the handlers' SDK v3 clients are the ones that run on AWS.
+ */
+export async function startEmulators(options: EmulatorOptions): Promise<Emulators> {
+  const host = options.host ?? '127.0.0.1';
+  const temporary = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'imgflow-')));
+  await mkdir(join(dataDir, 's3'), { recursive: true });
+  await mkdir(join(dataDir, 'dynamodb'), { recursive: true });
+
+  const s3 = new S3rver({
+    address: host,
+    port: options.ports?.s3 ?? 0,
+    silent: true,
+    directory: join(dataDir, 's3'),
+    configureBuckets: options.buckets.map((name) => ({ name })),
+  });
+  const s3Address = await s3.run();
+
+  const dynamo = dynalite({ path: join(dataDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  let dynamoPort: number;
+  let faux: FauxqsServer;
+  try {
+    dynamoPort = await listen(dynamo, options.ports?.dynamodb ?? 0, host);
+    faux = await startFauxqs({ port: options.ports?.sns ?? 0, host, logger: false });
+  } catch (error) {
+    await s3.close();
+    dynamo.close();
+    throw error;
+  }
+
+  let stopped = false;
+  return {
+    endpoints: {
+      s3: `http://${host}:${s3Address.port}`,
+      dynamodb: `http://${host}:${dynamoPort}`,
+      sns: `http://${host}:${faux.port}`,
+      sqs: `http://${host}:${faux.port}`,
+    },
+    s3rver: s3,
+    dataDir,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      dynamo.closeAllConnections?.();
+      await Promise.allSettled([
+        s3.close(),
+        new Promise<void>((resolve) => dynamo.close(() => resolve())),
+        faux.stop(),
+      ]);
+      if (temporary) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

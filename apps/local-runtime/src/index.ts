@@ -1,0 +1,7 @@
+import './polyfill.js';
+
+export * from './asl.js';
+export * from './emulators.js';
+export * from './faults.js';
+export * from './runner.js';
+export * from './stack.js';

@@ -1,0 +1,239 @@
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createFilterHandler } from '@imgflow/fn-filter';
+import { createNotifyHandler } from '@imgflow/fn-notify';
+import { createOptimizeHandler } from '@imgflow/fn-optimize';
+import { createResizeHandler } from '@imgflow/fn-resize';
+import { createValidateHandler } from '@imgflow/fn-validate';
+import { DEFAULT_RECIPE, type ImageLimitsInput, type Recipe, resolveLimits } from '@imgflow/image-core';
+import {
+  type AwsClients,
+  type JobNotification,
+  type ObjectCreatedEvent,
+  type ObjectRef,
+  type PipelineConfig,
+  type S3NotificationRecord,
+  type StepDeps,
+  JobLedger,
+  createClients,
+  createDeps,
+  destroyClients,
+  jobsTableDefinition,
+  objectCreatedFromRecord,
+} from '@imgflow/pipeline';
+import { type AslDefinition, type AslVariables, localAslVariables, renderDefinition, taskStates } from './asl.js';
+import { type Emulators, LOCAL_CREDENTIALS, startEmulators } from './emulators.js';
+import { FaultInjector } from './faults.js';
+import { type ExecutionListener, type ExecutionReport, WorkflowRunner } from './runner.js';
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT = '000000000000';
+
+export interface LocalStackOptions {
+  /** Persist S3 objects and the ledger here (e.g. .imgflow). Absent: temporary, removed on stop. */
+  dataDir?: string;
+  /** Fixed loopback ports for `imgflow dev`; absent: free ports. */
+  ports?: { s3?: number; dynamodb?: number; sns?: number };
+  recipe?: Recipe;
+  limits?: ImageLimitsInput;
+  /** Retry settings rendered into the ASL, as Terraform would. */
+  retry?: Partial<Pick<AslVariables, 'retry_interval_seconds' | 'retry_max_attempts' | 'retry_backoff_rate' | 'retry_max_delay_seconds'>>;
+  /** Shortens every Retry pause to this many milliseconds (tests); the ASL's own intervals otherwise. */
+  retryPauseMs?: number;
+  leaseSeconds?: number;
+  /** Handler logs (Powertools): SILENT by default locally. */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+export const UPLOAD_BUCKET = 'imgflow-uploads';
+export const OUTPUT_BUCKET = 'imgflow-outputs';
+export const JOBS_TABLE = 'imgflow-jobs';
+
+/** Function names, as in the ARNs of the rendered ASL, mapped to the real handler factories. */
+const HANDLER_FACTORIES: Record<string, (getDeps: () => StepDeps) => (input: never) => Promise<unknown>> = {
+  'imgflow-validate': createValidateHandler,
+  'imgflow-resize': createResizeHandler,
+  'imgflow-filter': createFilterHandler,
+  'imgflow-optimize': createOptimizeHandler,
+  'imgflow-notify': createNotifyHandler,
+};
+
+/** Each Task state of the definition mapped, by the function in its Resource ARN, to the real handler. */
+export function localHandlers(definition: AslDefinition, deps: StepDeps, faults: FaultInjector): Record<string, (input: unknown) => Promise<unknown>> {
+  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const { name, resource } of taskStates(definition)) {
+    const functionName = resource.split(':').pop() ?? '';
+    const factory = HANDLER_FACTORIES[functionName];
+    if (!factory) throw new Error(`Task state ${name} invokes ${resource}, which no local handler implements`);
+    const handler = factory(() => deps);
+    handlers[name] = (input: unknown) => faults.aroundHandler(name, () => handler(input as never));
+  }
+  return handlers;
+}
+
+async function ensureTable(client: DynamoDBClient, name: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: name }));
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+    await client.send(new CreateTableCommand(jobsTableDefinition(name)));
+  }
+}
+
+/**
+ * The whole pipeline on one machine: emulators, bucket/table/topics, the rendered ASL and
+ * the real handlers. Nothing here re-implements a step: it only wires.
+ */
+export class LocalStack {
+  readonly uploadBucket = UPLOAD_BUCKET;
+  private readonly inFlight = new Set<Promise<ExecutionReport>>();
+  private triggerListeners: ExecutionListener[] = [];
+  private triggerHandler?: (event: { Records?: S3NotificationRecord[] }) => void;
+
+  private constructor(
+    readonly emulators: Emulators,
+    readonly clients: AwsClients,
+    readonly config: PipelineConfig,
+    readonly deps: StepDeps,
+    readonly definition: AslDefinition,
+    readonly runner: WorkflowRunner,
+    /** Inject failures into handlers and S3 calls (tests, the reliability report). */
+    readonly faults: FaultInjector,
+    readonly sqs: SQSClient,
+    readonly queues: { success: string; error: string },
+  ) {}
+
+  static async start(options: LocalStackOptions = {}): Promise<LocalStack> {
+    const emulators = await startEmulators({
+      buckets: [UPLOAD_BUCKET, OUTPUT_BUCKET],
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(options.ports ? { ports: options.ports } : {}),
+    });
+    try {
+      const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+      const clients = createClients({ ...common, endpoints: emulators.endpoints, maxAttempts: 1 });
+      const dynamo = new DynamoDBClient({ ...common, endpoint: emulators.endpoints.dynamodb });
+      await ensureTable(dynamo, JOBS_TABLE);
+      dynamo.destroy();
+      const sns = new SNSClient({ ...common, endpoint: emulators.endpoints.sns });
+      const sqs = new SQSClient({ ...common, endpoint: emulators.endpoints.sqs });
+      const topic = async (name: string) => {
+        const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name }));
+        const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-inbox` }));
+        const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+        await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn }));
+        return { arn: TopicArn as string, queue: QueueUrl as string };
+      };
+      const success = await topic('imgflow-success');
+      const failure = await topic('imgflow-error');
+      sns.destroy();
+
+      const config: PipelineConfig = {
+        outputBucket: OUTPUT_BUCKET,
+        outputPrefix: 'renditions/',
+        workPrefix: 'work/',
+        assetsPrefix: 'assets/',
+        jobsTable: JOBS_TABLE,
+        successTopicArn: success.arn,
+        errorTopicArn: failure.arn,
+        recipe: options.recipe ?? DEFAULT_RECIPE,
+        limits: resolveLimits(options.limits ?? {}),
+        leaseSeconds: options.leaseSeconds ?? 900,
+        cacheControl: 'public, max-age=31536000, immutable',
+      };
+      const deps = createDeps(config, clients, new Logger({ serviceName: 'imgflow-local', logLevel: options.logLevel ?? 'SILENT' }));
+      const definition = await renderDefinition(localAslVariables(options.retry ?? {}));
+      const faults = new FaultInjector();
+      faults.attachTo(clients);
+      const runner = new WorkflowRunner(definition, localHandlers(definition, deps, faults), {
+        region: LOCAL_REGION,
+        account: LOCAL_ACCOUNT,
+        ...(options.retryPauseMs !== undefined ? { retryPauseMs: options.retryPauseMs } : {}),
+      });
+      return new LocalStack(emulators, clients, config, deps, definition, runner, faults, sqs, { success: success.queue, error: failure.queue });
+    } catch (error) {
+      await emulators.stop();
+      throw error;
+    }
+  }
+
+  get ledger(): JobLedger {
+    return this.deps.ledger;
+  }
+
+  /** Runs the workflow for one Object Created event, as EventBridge would start it. */
+  execute(event: ObjectCreatedEvent, listener?: ExecutionListener): Promise<ExecutionReport> {
+    const run = this.runner.execute(event, listener);
+    this.inFlight.add(run);
+    run.finally(() => this.inFlight.delete(run)).catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Starts an execution for every object created in the upload bucket, through the same
+   * conversion EventBridge does (S3 record → Object Created event). Outputs go to another
+   * bucket, so they never re-trigger.
+   */
+  enableTrigger(listener?: ExecutionListener): void {
+    if (listener) this.triggerListeners.push(listener);
+    if (this.triggerHandler) return;
+    this.triggerHandler = (notification) => {
+      for (const record of notification.Records ?? []) {
+        if (record.s3.bucket.name !== this.uploadBucket) continue;
+        const event = objectCreatedFromRecord(record, LOCAL_ACCOUNT);
+        if (!event) continue;
+        this.execute(event, (update) => {
+          for (const each of this.triggerListeners) each(update);
+        }).catch(() => undefined);
+      }
+    };
+    this.emulators.s3rver.on('event', this.triggerHandler);
+  }
+
+  /**
+   * Puts an object into the upload bucket: with the trigger enabled, that starts a workflow.
+   * Returns the object's identity; `jobIdFor()` of it is the job id the workflow will use.
+   */
+  async upload(key: string, body: Buffer, contentType = 'application/octet-stream'): Promise<ObjectRef> {
+    const response = await this.clients.s3.send(new PutObjectCommand({ Bucket: this.uploadBucket, Key: key, Body: body, ContentType: contentType }));
+    return { bucket: this.uploadBucket, key, etag: (response.ETag ?? '').replace(/"/g, ''), size: body.length };
+  }
+
+  /** Resolves when every execution started so far has finished. */
+  async whenIdle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Reads (and removes) the notifications published so far, success and error. */
+  async drainNotifications(): Promise<JobNotification[]> {
+    const messages: JobNotification[] = [];
+    for (const queue of [this.queues.success, this.queues.error]) {
+      for (;;) {
+        const { Messages = [] } = await this.sqs.send(new ReceiveMessageCommand({ QueueUrl: queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        if (Messages.length === 0) break;
+        for (const message of Messages) {
+          const envelope = JSON.parse(message.Body ?? '{}') as { Message?: string };
+          messages.push(JSON.parse(envelope.Message ?? '{}') as JobNotification);
+        }
+        await this.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queue,
+            Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+          }),
+        );
+      }
+    }
+    return messages;
+  }
+
+  async stop(): Promise<void> {
+    if (this.triggerHandler) this.emulators.s3rver.off('event', this.triggerHandler);
+    await this.whenIdle();
+    destroyClients(this.clients);
+    this.sqs.destroy();
+    await this.emulators.stop();
+  }
+}

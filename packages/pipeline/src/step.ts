@@ -1,0 +1,48 @@
+import { performance } from 'node:perf_hooks';
+import type { StepDeps } from './deps.js';
+import { causeMessage } from './errors.js';
+
+/** Minimal slice of the Lambda context the handlers use (the local runtime passes none). */
+export interface StepContext {
+  awsRequestId?: string;
+  getRemainingTimeInMillis?: () => number;
+}
+
+export type StepHandler<I, O> = (input: I, context?: StepContext) => Promise<O>;
+
+function codeOf(error: Error): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[A-Z][A-Z_]+$/.test(code) ? code : undefined;
+}
+
+/**
+ * Runs a step's body: logs its start and end with the job id, and lets errors out with their
+ * class name intact (Retry/Catch match on it) and their reason code in front of the message,
+ * so the notify step can recover "CODE: message" from the Catch's Cause.
+ */
+export function defineStep<I, O>(step: string, getDeps: () => StepDeps, body: (input: I, deps: StepDeps) => Promise<O>): StepHandler<I, O> {
+  return async (input, context) => {
+    const started = performance.now();
+    let deps: StepDeps | undefined;
+    try {
+      deps = getDeps();
+      if (context?.awsRequestId) deps.logger.appendKeys({ requestId: context.awsRequestId });
+      const output = await body(input, deps);
+      deps.logger.info(`${step} done`, { step, millis: Math.round(performance.now() - started) });
+      return output;
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      const log = { step, error: failure.name, message: failure.message };
+      if (deps) deps.logger.warn(`${step} failed`, log);
+      else console.error(JSON.stringify({ level: 'ERROR', event: `${step} could not start`, ...log }));
+      const code = codeOf(failure);
+      if (code && !failure.message.startsWith(`${code}: `)) failure.message = causeMessage(code, failure.message);
+      throw failure;
+    }
+  };
+}
+
+/** Milliseconds since `started` (a performance.now() reading), rounded. */
+export function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}
