@@ -62,7 +62,7 @@ export function templatePlaceholders(template: string): string[] {
  */
 export function renderTemplate(template: string, variables: Record<string, string | number>): string {
   const used = new Set<string>();
-  const rendered = template.replace(/\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (match, name: string | undefined) => {
+  const rendered = template.replace(/\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string | undefined) => {
     if (name === undefined) return '${';
     if (!(name in variables)) throw new Error(`The template uses \${${name}} but no value was given for it`);
     used.add(name);

@@ -1,4 +1,6 @@
-import type { AwsClients } from '@imgflow/pipeline';
+import { type AwsClients, asStepError } from '@imgflow/pipeline';
+
+export type Service = 's3' | 'sns' | 'dynamodb';
 
 /** One planned failure: thrown `times` times by the matching state or S3 command, then it goes away. */
 export interface Fault {
@@ -22,7 +24,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class FaultInjector {
   private readonly handlerFaults = new Map<string, Fault[]>();
-  private readonly s3Faults = new Map<string, Fault[]>();
+  private readonly serviceFaults = new Map<string, Fault[]>();
   /** How many faults fired, by target ("state:ResizeImage", "s3:PutObjectCommand"). */
   readonly fired = new Map<string, number>();
 
@@ -30,13 +32,15 @@ export class FaultInjector {
     this.handlerFaults.set(state, [...(this.handlerFaults.get(state) ?? []), fault]);
   }
 
-  failS3(command: string, fault: Fault): void {
-    this.s3Faults.set(command, [...(this.s3Faults.get(command) ?? []), fault]);
+  /** Fails an SDK command of one service, e.g. ('s3', 'PutObjectCommand') or ('sns', 'PublishCommand'). */
+  failAws(service: Service, command: string, fault: Fault): void {
+    const key = `${service}:${command}`;
+    this.serviceFaults.set(key, [...(this.serviceFaults.get(key) ?? []), fault]);
   }
 
   clear(): void {
     this.handlerFaults.clear();
-    this.s3Faults.clear();
+    this.serviceFaults.clear();
   }
 
   private async take(faults: Map<string, Fault[]>, key: string, label: string): Promise<void> {
@@ -50,18 +54,32 @@ export class FaultInjector {
     if (!fault.delayOnly) throw fault.error();
   }
 
+  /** A handler fault fails the invocation as if the handler itself had thrown it. */
   async aroundHandler<T>(state: string, run: () => Promise<T>): Promise<T> {
-    await this.take(this.handlerFaults, state, `state:${state}`);
+    try {
+      await this.take(this.handlerFaults, state, `state:${state}`);
+    } catch (error) {
+      throw asStepError(error);
+    }
     return run();
   }
 
+  /** Adds a middleware to each client that fails the planned commands before they are sent. */
   attachTo(clients: AwsClients): void {
-    clients.s3.middlewareStack.add(
-      (next, context) => async (args) => {
-        await this.take(this.s3Faults, context.commandName ?? '', `s3:${context.commandName ?? ''}`);
-        return next(args);
-      },
-      { step: 'initialize', name: 'imgflowFaultInjection' },
-    );
+    const services: Array<[Service, { middlewareStack: AwsClients['s3']['middlewareStack'] }]> = [
+      ['s3', clients.s3],
+      ['sns', clients.sns as unknown as { middlewareStack: AwsClients['s3']['middlewareStack'] }],
+      ['dynamodb', clients.dynamo as unknown as { middlewareStack: AwsClients['s3']['middlewareStack'] }],
+    ];
+    for (const [service, client] of services) {
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const key = `${service}:${context.commandName ?? ''}`;
+          await this.take(this.serviceFaults, key, key);
+          return next(args);
+        },
+        { step: 'initialize', name: 'imgflowFaultInjection' },
+      );
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -17,7 +17,7 @@ import {
   type PipelineConfig,
   type S3NotificationRecord,
   type StepDeps,
-  JobLedger,
+  type JobLedger,
   createClients,
   createDeps,
   destroyClients,
@@ -104,6 +104,8 @@ export class LocalStack {
     readonly faults: FaultInjector,
     readonly sqs: SQSClient,
     readonly queues: { success: string; error: string },
+    /** The uploader's own S3 client: faults injected into the handlers' client do not hit uploads. */
+    private readonly uploader: S3Client,
   ) {}
 
   static async start(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -153,7 +155,8 @@ export class LocalStack {
         account: LOCAL_ACCOUNT,
         ...(options.retryPauseMs !== undefined ? { retryPauseMs: options.retryPauseMs } : {}),
       });
-      return new LocalStack(emulators, clients, config, deps, definition, runner, faults, sqs, { success: success.queue, error: failure.queue });
+      const uploader = createClients({ ...common, endpoints: emulators.endpoints }).s3;
+      return new LocalStack(emulators, clients, config, deps, definition, runner, faults, sqs, { success: success.queue, error: failure.queue }, uploader);
     } catch (error) {
       await emulators.stop();
       throw error;
@@ -198,7 +201,7 @@ export class LocalStack {
    * Returns the object's identity; `jobIdFor()` of it is the job id the workflow will use.
    */
   async upload(key: string, body: Buffer, contentType = 'application/octet-stream'): Promise<ObjectRef> {
-    const response = await this.clients.s3.send(new PutObjectCommand({ Bucket: this.uploadBucket, Key: key, Body: body, ContentType: contentType }));
+    const response = await this.uploader.send(new PutObjectCommand({ Bucket: this.uploadBucket, Key: key, Body: body, ContentType: contentType }));
     return { bucket: this.uploadBucket, key, etag: (response.ETag ?? '').replace(/"/g, ''), size: body.length };
   }
 
@@ -233,6 +236,7 @@ export class LocalStack {
     if (this.triggerHandler) this.emulators.s3rver.off('event', this.triggerHandler);
     await this.whenIdle();
     destroyClients(this.clients);
+    this.uploader.destroy();
     this.sqs.destroy();
     await this.emulators.stop();
   }

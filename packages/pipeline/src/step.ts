@@ -15,11 +15,7 @@ function codeOf(error: Error): string | undefined {
   return typeof code === 'string' && /^[A-Z][A-Z_]+$/.test(code) ? code : undefined;
 }
 
-/**
- * Runs a step's body: logs its start and end with the job id, and lets errors out with their
- * class name intact (Retry/Catch match on it) and their reason code in front of the message,
- * so the notify step can recover "CODE: message" from the Catch's Cause.
- */
+/** Runs a step's body: logs its end (or its failure) and lets errors out as asStepError() shapes them. */
 export function defineStep<I, O>(step: string, getDeps: () => StepDeps, body: (input: I, deps: StepDeps) => Promise<O>): StepHandler<I, O> {
   return async (input, context) => {
     const started = performance.now();
@@ -31,15 +27,24 @@ export function defineStep<I, O>(step: string, getDeps: () => StepDeps, body: (i
       deps.logger.info(`${step} done`, { step, millis: Math.round(performance.now() - started) });
       return output;
     } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error));
+      const failure = asStepError(error);
       const log = { step, error: failure.name, message: failure.message };
       if (deps) deps.logger.warn(`${step} failed`, log);
       else console.error(JSON.stringify({ level: 'ERROR', event: `${step} could not start`, ...log }));
-      const code = codeOf(failure);
-      if (code && !failure.message.startsWith(`${code}: `)) failure.message = causeMessage(code, failure.message);
       throw failure;
     }
   };
+}
+
+/**
+ * The error as a step lets it out: class name intact (Retry/Catch match on it), reason code
+ * in front of the message so the notify step can recover "CODE: message" from a Catch's Cause.
+ */
+export function asStepError(error: unknown): Error {
+  const failure = error instanceof Error ? error : new Error(String(error));
+  const code = codeOf(failure);
+  if (code && !failure.message.startsWith(`${code}: `)) failure.message = causeMessage(code, failure.message);
+  return failure;
 }
 
 /** Milliseconds since `started` (a performance.now() reading), rounded. */
