@@ -1,3 +1,4 @@
+import { copyFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
@@ -8,5 +9,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   // The workflow template travels with the build, for installs outside the repository.
-  onSuccess: 'cp ../../infra/modules/workflow/imgflow.asl.json.tftpl dist/',
+  async onSuccess() {
+    await copyFile('../../infra/modules/workflow/imgflow.asl.json.tftpl', 'dist/imgflow.asl.json.tftpl');
+  },
 });

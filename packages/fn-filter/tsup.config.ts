@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig([
-  // The library build: what the local runtime and other packages import (dependencies stay external).
+  // The library build: what the local runtime imports. Workspace packages stay external, so
+  // the runtime and the handlers share one copy of each class (instanceof must hold).
   {
     entry: ['src/index.ts'],
     format: ['esm'],
@@ -9,6 +10,7 @@ export default defineConfig([
     dts: true,
     sourcemap: true,
     clean: true,
+    external: [/^@imgflow\//, 'sharp'],
   },
   // The Lambda build: one bundled file for the zip; sharp stays external (native binaries ship beside it).
   {

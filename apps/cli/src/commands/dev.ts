@@ -1,0 +1,122 @@
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { type ExecutionUpdate, LOCAL_CREDENTIALS, LOCAL_REGION, LocalStack } from '@imgflow/local-runtime';
+import { jobIdFor, objectFromEvent } from '@imgflow/pipeline';
+import { EXIT_OK } from '../errors.js';
+import { type Io, integerOption, println, withExitCode } from '../io.js';
+import { formatDuration, plural } from '../ui/format.js';
+import { loadLimits, loadRecipe } from './run.js';
+
+export interface DevOptions {
+  data?: string;
+  /** Fixed ports; 0 picks a free one (tests). */
+  s3Port?: string | number;
+  dynamodbPort?: string | number;
+  snsPort?: string | number;
+  recipe?: string;
+  limits?: string;
+  cwd?: string;
+}
+
+export interface DevHandle {
+  stack: LocalStack;
+  endpoints: { s3: string; dynamodb: string; sns: string };
+  /** Stops taking uploads, lets running executions finish, stops the emulators. */
+  stop(): Promise<void>;
+}
+
+export const DEV_PORTS = { s3: 4569, dynamodb: 4570, sns: 4571 } as const;
+
+function timestamp(): string {
+  return new Date().toISOString().slice(11, 19);
+}
+
+/**
+ * The pipeline as a local service: emulators on fixed loopback ports, the upload trigger on,
+ * each execution logged as it starts and ends. Anything that speaks S3 (aws s3 cp, an SDK,
+ * `imgflow submit --endpoint-url`) can drive it.
+ */
+export async function startDev(options: DevOptions, io: Io): Promise<DevHandle> {
+  const cwd = options.cwd ?? process.cwd();
+  const ports = {
+    s3: integerOption('--s3-port', options.s3Port, DEV_PORTS.s3, 0, 65535),
+    dynamodb: integerOption('--dynamodb-port', options.dynamodbPort, DEV_PORTS.dynamodb, 0, 65535),
+    sns: integerOption('--sns-port', options.snsPort, DEV_PORTS.sns, 0, 65535),
+  };
+  const recipe = await loadRecipe(options.recipe, cwd);
+  const limits = await loadLimits(options.limits, cwd);
+  const dataDir = resolve(cwd, options.data ?? '.imgflow');
+  const stack = await LocalStack.start({ dataDir, ports, ...(recipe ? { recipe } : {}), ...(limits ? { limits } : {}) });
+  const { endpoints } = stack.emulators;
+  const pendingLogs = new Set<Promise<void>>();
+
+  const logFinished = async (update: Extract<ExecutionUpdate, { type: 'finished' }>) => {
+    const { report } = update;
+    const key = report.event.detail.object.key;
+    let status: string = report.status;
+    let detail = report.error ? ` ${report.error.name}: ${report.error.cause}` : '';
+    try {
+      const record = await stack.ledger.get(jobIdFor(objectFromEvent(report.event)));
+      const duplicate = (report.output as { outcome?: string } | undefined)?.outcome === 'duplicate';
+      if (record) {
+        status = record.status;
+        if (record.status === 'SUCCEEDED') detail = ` ${plural(record.outputs?.length ?? 0, 'rendition')}${record.cacheHit ? ' (cached)' : ''}`;
+        else if (record.reasonCode) detail = ` ${record.reasonCode}: ${record.reasonMessage ?? ''}`;
+        if (duplicate) detail += ' (earlier run)';
+      }
+    } catch {
+      // The ledger may be closing (Ctrl-C): the execution's own status is still worth a line.
+    }
+    println(io.stdout, `${timestamp()} finished ${key} ${status}${detail} in ${formatDuration(report.durationMs)}`);
+  };
+
+  stack.enableTrigger((update) => {
+    if (update.type === 'started') println(io.stdout, `${timestamp()} started  ${update.event.detail.object.key}`);
+    if (update.type === 'finished') {
+      const log = logFinished(update);
+      pendingLogs.add(log);
+      log.finally(() => pendingLogs.delete(log)).catch(() => undefined);
+    }
+  });
+
+  const sample = `AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey} aws s3 cp photo.jpg s3://${stack.uploadBucket}/uploads/photo.jpg --endpoint-url ${endpoints.s3} --region ${LOCAL_REGION}`;
+  for (const line of [
+    `imgflow dev: the pipeline runs locally; data in ${options.data ?? '.imgflow'}`,
+    `  S3        ${endpoints.s3}  uploads: ${stack.uploadBucket}  outputs: ${stack.config.outputBucket}`,
+    `  DynamoDB  ${endpoints.dynamodb}  jobs table: ${stack.config.jobsTable}`,
+    `  SNS       ${endpoints.sns}  topics: ${stack.config.successTopicArn}, ${stack.config.errorTopicArn}`,
+    `  region ${LOCAL_REGION}; S3 takes the credentials ${LOCAL_CREDENTIALS.accessKeyId}/${LOCAL_CREDENTIALS.secretAccessKey}, the others any`,
+    'Upload to start a workflow:',
+    `  ${sample}`,
+    `  imgflow submit photo.jpg --bucket ${stack.uploadBucket} --table ${stack.config.jobsTable} --endpoint-url ${endpoints.s3} --dynamodb-endpoint-url ${endpoints.dynamodb}`,
+    `  imgflow status --remote --table ${stack.config.jobsTable} --endpoint-url ${endpoints.dynamodb}`,
+    'Ctrl-C stops.',
+  ]) {
+    println(io.stdout, line);
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    stack,
+    endpoints: { s3: endpoints.s3, dynamodb: endpoints.dynamodb, sns: endpoints.sns },
+    stop() {
+      stopping ??= (async () => {
+        await stack.whenIdle();
+        await Promise.allSettled([...pendingLogs]);
+        await stack.stop();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** `imgflow dev`: startDev, then wait for SIGINT/SIGTERM (io.signal) and stop cleanly. */
+export async function runDev(options: DevOptions, io: Io): Promise<number> {
+  return withExitCode('dev', io, async () => {
+    const handle = await startDev(options, io);
+    if (io.signal && !io.signal.aborted) await once(io.signal, 'abort');
+    println(io.stdout, 'imgflow dev: stopping (waiting for running executions)');
+    await handle.stop();
+    return EXIT_OK;
+  });
+}

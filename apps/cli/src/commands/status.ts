@@ -1,0 +1,171 @@
+import { resolve } from 'node:path';
+import type { JobRecord, JobStatus } from '@imgflow/pipeline';
+import { EXIT_FAILED, EXIT_OK, UsageError } from '../errors.js';
+import { UPLOAD_PREFIX } from '../files.js';
+import { type Io, integerOption, println, withExitCode } from '../io.js';
+import { type LedgerHandle, openLocalLedger, openRemoteLedger } from '../ledger.js';
+import { formatBytes, formatDuration, truncate } from '../ui/format.js';
+import { renderRecord, renderTable } from '../ui/table.js';
+
+export interface StatusOptions {
+  /** A 32-hex job id, or a source key (with or without `uploads/`); absent: recent jobs by status. */
+  target?: string;
+  data?: string;
+  status?: string;
+  json?: boolean;
+  limit?: string | number;
+  remote?: boolean;
+  table?: string;
+  region?: string;
+  endpointUrl?: string;
+  cwd?: string;
+}
+
+export const STATUSES: readonly JobStatus[] = ['PENDING', 'PROCESSING', 'SUCCEEDED', 'REJECTED', 'FAILED'];
+const JOB_ID = /^[0-9a-f]{32}$/i;
+
+function statusOption(value: string | undefined): JobStatus | undefined {
+  if (value === undefined) return undefined;
+  const status = value.toUpperCase() as JobStatus;
+  if (!STATUSES.includes(status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}, got ${JSON.stringify(value)}`);
+  return status;
+}
+
+/** The keys a user may mean: as given, and with/without the upload prefix. */
+export function candidateKeys(key: string): string[] {
+  const bare = key.startsWith(UPLOAD_PREFIX) ? key.slice(UPLOAD_PREFIX.length) : key;
+  return [...new Set([key, `${UPLOAD_PREFIX}${bare}`, bare])].filter((candidate) => candidate.length > 0);
+}
+
+function reason(record: JobRecord): string {
+  return record.reasonCode ? `${record.reasonCode}: ${record.reasonMessage ?? ''}` : '';
+}
+
+function totalMillis(record: JobRecord): number | undefined {
+  const values = Object.values(record.timings ?? {}).filter((value): value is number => typeof value === 'number');
+  return values.length > 0 ? values.reduce((sum, value) => sum + value, 0) : undefined;
+}
+
+export function recordDetail(io: Io, record: JobRecord): string {
+  const entries: Array<[string, string]> = [
+    ['job id', record.jobId],
+    ['status', `${record.status}${record.cacheHit ? ' (cached)' : ''}`],
+    ['source', `s3://${record.sourceBucket}/${record.sourceKey}`],
+    ['size', formatBytes(record.size)],
+  ];
+  if (record.format) entries.push(['image', `${record.format} ${record.width ?? '?'}×${record.height ?? '?'}`]);
+  if (record.reasonCode) entries.push(['reason', truncate(reason(record), 400)]);
+  if (record.outputs) entries.push(['outputs', `${record.outputs.length} in s3://${record.outputBucket ?? '?'}`]);
+  const millis = totalMillis(record);
+  if (millis !== undefined) entries.push(['step time', formatDuration(millis)]);
+  entries.push(['execution', record.executionId], ['attempts', String(record.attempts ?? 1)], ['created', record.createdAt], ['updated', record.updatedAt]);
+  let text = renderRecord(io, entries);
+  if (record.outputs && record.outputs.length > 0) {
+    text += `\n${renderTable(
+      io,
+      { head: ['Rendition', 'Format', 'Size', 'Bytes', 'Key'] },
+      record.outputs.map((output) => [output.rendition, output.format, `${output.width}×${output.height}`, formatBytes(output.bytes), output.key]),
+    )}`;
+  }
+  return text;
+}
+
+export function recordsTable(io: Io, records: readonly JobRecord[]): string {
+  return renderTable(
+    io,
+    { head: ['Job id', 'Status', 'Source key', 'Renditions', 'Updated', 'Reason'], maxWidths: [undefined, undefined, 48], wrapLast: 30 },
+    records.map((record) => [
+      record.jobId,
+      record.status,
+      record.sourceKey,
+      record.outputs ? String(record.outputs.length) : '-',
+      record.updatedAt,
+      truncate(reason(record), 200),
+    ]),
+  );
+}
+
+async function openLedger(options: StatusOptions, io: Io, cwd: string): Promise<LedgerHandle | undefined> {
+  if (options.remote) {
+    return openRemoteLedger({
+      ...(options.table ? { table: options.table } : {}),
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.endpointUrl ? { endpointUrl: options.endpointUrl } : {}),
+      ...(io.env ? { env: io.env } : {}),
+    });
+  }
+  if (options.table || options.endpointUrl) throw new UsageError('--table and --endpoint-url need --remote');
+  return openLocalLedger(resolve(cwd, options.data ?? '.imgflow'));
+}
+
+function isMissingTable(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ResourceNotFoundException';
+}
+
+/** `imgflow status`: one job (by id), the jobs of one source key, or recent jobs by status. */
+export async function showStatus(options: StatusOptions, io: Io): Promise<number> {
+  return withExitCode('status', io, async () => {
+    const cwd = options.cwd ?? process.cwd();
+    const status = statusOption(options.status);
+    const limit = integerOption('--limit', options.limit, 20, 1, 1000);
+    const handle = await openLedger(options, io, cwd);
+    if (!handle) {
+      println(io.stderr, `imgflow status: no local jobs in ${options.data ?? '.imgflow'} (run \`imgflow run\` first, or give --data)`);
+      return EXIT_FAILED;
+    }
+    try {
+      const { ledger } = handle;
+      if (options.target && JOB_ID.test(options.target)) {
+        const record = await ledger.get(options.target.toLowerCase());
+        if (!record) {
+          println(io.stderr, `imgflow status: no job ${options.target} in the ${handle.where}`);
+          return EXIT_FAILED;
+        }
+        println(io.stdout, options.json ? JSON.stringify(record, null, 2) : recordDetail(io, record));
+        return EXIT_OK;
+      }
+      if (options.target) {
+        const found = new Map<string, JobRecord>();
+        for (const key of candidateKeys(options.target)) {
+          for (const record of await ledger.listBySourceKey(key, limit)) found.set(record.jobId, record);
+        }
+        const records = [...found.values()]
+          .filter((record) => !status || record.status === status)
+          .sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1));
+        if (records.length === 0) {
+          println(io.stderr, `imgflow status: no job for key ${options.target} in the ${handle.where}`);
+          return EXIT_FAILED;
+        }
+        if (options.json) println(io.stdout, JSON.stringify(records, null, 2));
+        else if (records.length === 1) println(io.stdout, recordDetail(io, records[0] as JobRecord));
+        else println(io.stdout, recordsTable(io, records));
+        return EXIT_OK;
+      }
+      const byStatus: Partial<Record<JobStatus, JobRecord[]>> = {};
+      for (const each of status ? [status] : STATUSES) byStatus[each] = await ledger.listByStatus(each, limit);
+      if (options.json) {
+        println(io.stdout, JSON.stringify(byStatus, null, 2));
+        return EXIT_OK;
+      }
+      const records = Object.values(byStatus).flat();
+      if (records.length === 0) {
+        println(io.stdout, `no jobs${status ? ` with status ${status}` : ''} in the ${handle.where}`);
+        return EXIT_OK;
+      }
+      for (const [each, list] of Object.entries(byStatus)) {
+        if (!list || list.length === 0) continue;
+        println(io.stdout, `${each} (${list.length === limit ? `latest ${limit}` : list.length})`);
+        println(io.stdout, recordsTable(io, list));
+      }
+      return EXIT_OK;
+    } catch (error) {
+      if (isMissingTable(error)) {
+        println(io.stderr, `imgflow status: the ${handle.where} has no jobs table yet`);
+        return EXIT_FAILED;
+      }
+      throw error;
+    } finally {
+      await handle.close();
+    }
+  });
+}

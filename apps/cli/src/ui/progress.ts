@@ -1,0 +1,109 @@
+import type { ExecutionUpdate } from '@imgflow/local-runtime';
+import cliProgress from 'cli-progress';
+import { type Io, println } from '../io.js';
+
+/** The workflow's Task states as the progress display groups them (NotifySuccess and NotifyError are one). */
+export const STEP_LABELS: ReadonlyArray<readonly [label: string, matches: (state: string) => boolean]> = [
+  ['validate', (state) => state === 'ValidateImage'],
+  ['resize', (state) => state === 'ResizeImage'],
+  ['filter', (state) => state === 'ApplyFilters'],
+  ['optimize', (state) => state === 'OptimizeImage'],
+  ['notify', (state) => state.startsWith('Notify')],
+];
+
+function labelOf(state: string): string | undefined {
+  return STEP_LABELS.find(([, matches]) => matches(state))?.[0];
+}
+
+/**
+ * How many executions are in each step right now, from the runner's updates. An execution can
+ * be in two steps at once (the Parallel branches); a failed state may never report its exit,
+ * so a catch or the end of the execution clears it too.
+ */
+export class StepCounter {
+  private readonly current = new Map<string, Map<string, string>>();
+
+  update(update: ExecutionUpdate): void {
+    if (update.type === 'entered') {
+      const label = labelOf(update.state);
+      if (!label) return;
+      const states = this.current.get(update.name) ?? new Map<string, string>();
+      states.set(update.state, label);
+      this.current.set(update.name, states);
+    } else if (update.type === 'exited' || update.type === 'caught') {
+      this.current.get(update.name)?.delete(update.state);
+    } else if (update.type === 'finished') {
+      this.current.delete(update.name);
+    }
+  }
+
+  counts(): Record<string, number> {
+    const counts: Record<string, number> = Object.fromEntries(STEP_LABELS.map(([label]) => [label, 0]));
+    for (const states of this.current.values()) {
+      for (const label of states.values()) counts[label] = (counts[label] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  /** "validate 1 · resize 2 · filter 2 · optimize 0 · notify 0" */
+  describe(): string {
+    return Object.entries(this.counts())
+      .map(([label, count]) => `${label} ${count}`)
+      .join(' · ');
+  }
+}
+
+/**
+ * The live display of `imgflow run`: on a terminal, one bar (done/total, ETA) with the step
+ * counts in its payload; elsewhere (CI, a pipe), one plain line per finished image.
+ */
+export class RunProgress {
+  private readonly steps = new StepCounter();
+  private readonly bar?: cliProgress.SingleBar;
+  private done = 0;
+
+  constructor(
+    private readonly io: Io,
+    private readonly total: number,
+  ) {
+    if (io.stdout.isTTY) {
+      this.bar = new cliProgress.SingleBar(
+        {
+          stream: io.stdout,
+          format: 'imgflow {bar} {value}/{total} images | ETA {eta_formatted} | {steps}',
+          hideCursor: true,
+          clearOnComplete: false,
+          etaBuffer: 20,
+          barsize: 24,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(total, 0, { steps: this.steps.describe() });
+    }
+  }
+
+  update(update: ExecutionUpdate): void {
+    this.steps.update(update);
+    this.bar?.update({ steps: this.steps.describe() });
+  }
+
+  /** One image finished; `line` is what a non-terminal shows for it. */
+  finished(line: string): void {
+    this.done += 1;
+    if (this.bar) this.bar.update(this.done, { steps: this.steps.describe() });
+    else println(this.io.stdout, `[${this.done}/${this.total}] ${line}`);
+  }
+
+  note(line: string): void {
+    if (this.bar) println(this.io.stderr, line);
+    else println(this.io.stdout, line);
+  }
+
+  stop(): void {
+    this.bar?.stop();
+  }
+
+  get counts(): Record<string, number> {
+    return this.steps.counts();
+  }
+}

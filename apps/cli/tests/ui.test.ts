@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { formatBytes, formatDuration, truncate } from '../src/ui/format.js';
+import { StepCounter } from '../src/ui/progress.js';
+
+describe('format', () => {
+  it('formats bytes in SI units', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(999)).toBe('999 B');
+    expect(formatBytes(1234)).toBe('1.2 kB');
+    expect(formatBytes(45_600)).toBe('46 kB');
+    expect(formatBytes(3_400_000)).toBe('3.4 MB');
+    expect(formatBytes(undefined)).toBe('-');
+  });
+
+  it('formats durations', () => {
+    expect(formatDuration(850)).toBe('850ms');
+    expect(formatDuration(4210)).toBe('4.2s');
+    expect(formatDuration(65_000)).toBe('1m05s');
+  });
+
+  it('truncates with an ellipsis and flattens whitespace', () => {
+    expect(truncate('a  b\nc', 10)).toBe('a b c');
+    expect(truncate('abcdefghij', 5)).toBe('abcd…');
+  });
+});
+
+describe('StepCounter', () => {
+  it('counts executions per step, Parallel branches at once, Notify* as one, cleared by catch and finish', () => {
+    const steps = new StepCounter();
+    steps.update({ type: 'entered', name: 'e1', state: 'ValidateImage', stateType: 'Task' });
+    steps.update({ type: 'entered', name: 'e2', state: 'ValidateImage', stateType: 'Task' });
+    expect(steps.counts()).toEqual({ validate: 2, resize: 0, filter: 0, optimize: 0, notify: 0 });
+
+    steps.update({ type: 'exited', name: 'e1', state: 'ValidateImage', stateType: 'Task' });
+    steps.update({ type: 'entered', name: 'e1', state: 'ProcessImage', stateType: 'Parallel' });
+    steps.update({ type: 'entered', name: 'e1', state: 'ResizeImage', stateType: 'Task' });
+    steps.update({ type: 'entered', name: 'e1', state: 'ApplyFilters', stateType: 'Task' });
+    steps.update({ type: 'caught', name: 'e2', state: 'ValidateImage' });
+    steps.update({ type: 'entered', name: 'e2', state: 'NotifyError', stateType: 'Task' });
+    expect(steps.counts()).toEqual({ validate: 0, resize: 1, filter: 1, optimize: 0, notify: 1 });
+    expect(steps.describe()).toBe('validate 0 · resize 1 · filter 1 · optimize 0 · notify 1');
+
+    steps.update({ type: 'finished', name: 'e1', report: {} as never });
+    expect(steps.counts()).toEqual({ validate: 0, resize: 0, filter: 0, optimize: 0, notify: 1 });
+  });
+});
