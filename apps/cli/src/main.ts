@@ -5,6 +5,7 @@ import { renderAsl, validateAsl } from './commands/asl.js';
 import { runDev } from './commands/dev.js';
 import { DEFAULT_CONCURRENCY, runImages } from './commands/run.js';
 import { STATUSES, showStatus } from './commands/status.js';
+import { makeSamples } from './commands/samples.js';
 import { submitImage } from './commands/submit.js';
 import { EXIT_USAGE } from './errors.js';
 import { type Io, processIo } from './io.js';
@@ -13,6 +14,7 @@ export { renderAsl, validateAsl } from './commands/asl.js';
 export { type DevHandle, type DevOptions, runDev, startDev } from './commands/dev.js';
 export { type ImageResult, type RunOptions, type RunOutcome, runImages } from './commands/run.js';
 export { type StatusOptions, showStatus } from './commands/status.js';
+export { type SamplesOptions, makeSamples } from './commands/samples.js';
 export { type SubmitOptions, submitImage } from './commands/submit.js';
 export { expandInputs, type InputFile } from './files.js';
 export type { Io } from './io.js';
@@ -55,6 +57,14 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--endpoint-url <url>', 'DynamoDB endpoint with --remote (e.g. the one `imgflow dev` prints)')
     .action(async (target: string | undefined, options: Omit<Parameters<typeof showStatus>[0], 'target'>) => {
       setExitCode(await showStatus({ ...(target ? { target } : {}), ...options }, io));
+    });
+
+  program
+    .command('samples')
+    .description('write photo-like sample images (generated, no third-party images) to try the pipeline on')
+    .argument('[dir]', 'where to write them', 'samples')
+    .action(async (dir: string) => {
+      setExitCode(await makeSamples({ dir }, io));
     });
 
   const asl = program.command('asl').description('the workflow definition (Amazon States Language)');

@@ -37,3 +37,22 @@ describe('main (commander wiring)', () => {
     expect(io.out()).toBe('valid\n');
   });
 });
+
+describe('imgflow samples', () => {
+  it('writes the demo images, photo-like and of the documented sizes', async () => {
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const sharp = (await import('sharp')).default;
+    const { DEMO_SAMPLES } = await import('@imgflow/samples');
+    const { makeSamples } = await import('../src/main.js');
+    const dir = await mkdtemp(join(tmpdir(), 'imgflow-samples-'));
+    const io = captureIo();
+    expect(await makeSamples({ dir }, io)).toBe(0);
+    for (const sample of DEMO_SAMPLES) {
+      const metadata = await sharp(join(dir, sample.name)).metadata();
+      expect([metadata.width, metadata.height, metadata.format]).toEqual([sample.width, sample.height, sample.format]);
+    }
+    expect(io.out()).toContain(`${DEMO_SAMPLES.length} sample images in ${dir}`);
+  });
+});

@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { filesUnder, writeDeterministicZip } from './zip.js';
+
+const run = promisify(execFile);
+
+/** The Lambda functions, one workspace package each (packages/fn-<name>). */
+export const FUNCTIONS = ['validate', 'resize', 'filter', 'optimize', 'notify'] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+
+/** Lambda's architecture names, and the npm/zip names for them. */
+export const ARCHITECTURES = { arm64: 'arm64', x86_64: 'x64' } as const;
+export type Architecture = keyof typeof ARCHITECTURES;
+
+export interface Artifact {
+  function: FunctionName;
+  architecture: Architecture;
+  zip: string;
+  sha256: string;
+  bytes: number;
+  unzippedBytes: number;
+  files: number;
+}
+
+export function artifactName(name: FunctionName, architecture: Architecture): string {
+  return `${name}-${ARCHITECTURES[architecture]}.zip`;
+}
+
+/** Files pnpm deploy leaves that have no business in a Lambda. */
+function skip(path: string): boolean {
+  return (
+    path === 'pnpm-lock.yaml' ||
+    path === 'pnpm-workspace.yaml' ||
+    path === 'package.json' ||
+    path.startsWith('dist/') ||
+    path.startsWith('src/') ||
+    path.startsWith('node_modules/.bin') ||
+    path.startsWith('node_modules/.modules.yaml') ||
+    path.startsWith('node_modules/.pnpm') ||
+    /(^|\/)(CHANGELOG|HISTORY)(\.md)?$/i.test(path) ||
+    /\.(d\.ts|d\.mts|d\.cts|map|ts|h)$/.test(path)
+  );
+}
+
+/**
+ * Builds one function's zip for one architecture: the bundled handler (index.mjs) plus a flat,
+ * symlink-free node_modules holding only production dependencies (sharp and the libvips
+ * binaries of that architecture), as `pnpm deploy` installs them from the lockfile.
+ */
+export async function packageFunction(root: string, name: FunctionName, architecture: Architecture, outDir: string): Promise<Artifact> {
+  const cpu = ARCHITECTURES[architecture];
+  const bundle = join(root, 'packages', `fn-${name}`, 'dist', 'lambda', 'index.mjs');
+  await stat(bundle).catch(() => {
+    throw new Error(`${bundle} is missing: build first (pnpm build)`);
+  });
+  const stage = await mkdtemp(join(tmpdir(), `imgflow-${name}-${cpu}-`));
+  try {
+    await run(
+      'pnpm',
+      ['--filter', `@imgflow/fn-${name}`, 'deploy', '--prod', `--cpu=${cpu}`, '--os=linux', '--libc=glibc', '--config.node-linker=hoisted', stage],
+      { cwd: root, maxBuffer: 16 * 1024 * 1024 },
+    );
+    const files = await filesUnder(stage, skip);
+    const otherArch = cpu === 'arm64' ? 'x64' : 'arm64';
+    if (!files.some((file) => file.path.startsWith(`node_modules/@img/sharp-linux-${cpu}/`))) {
+      throw new Error(`The ${name} ${architecture} bundle lacks @img/sharp-linux-${cpu}`);
+    }
+    if (files.some((file) => file.path.includes(`/sharp-linux-${otherArch}/`) || file.path.includes(`/sharp-libvips-linux-${otherArch}/`))) {
+      throw new Error(`The ${name} ${architecture} bundle holds ${otherArch} binaries`);
+    }
+    const entries = [
+      ...files,
+      { path: 'index.mjs', source: bundle },
+      { path: 'package.json', source: Buffer.from(`${JSON.stringify({ name: `imgflow-${name}`, private: true, type: 'module' }, null, 2)}\n`) },
+    ];
+    await mkdir(outDir, { recursive: true });
+    const zip = join(outDir, artifactName(name, architecture));
+    await writeDeterministicZip(entries, zip);
+    const bytes = await readFile(zip);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    await writeFile(`${zip}.sha256`, `${sha256}  ${artifactName(name, architecture)}\n`);
+    let unzippedBytes = 0;
+    for (const entry of entries) unzippedBytes += typeof entry.source === 'string' ? (await stat(entry.source)).size : entry.source.length;
+    return { function: name, architecture, zip, sha256, bytes: bytes.length, unzippedBytes, files: entries.length };
+  } finally {
+    await rm(stage, { recursive: true, force: true });
+  }
+}

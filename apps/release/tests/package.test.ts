@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import yauzl from 'yauzl';
+import { type Artifact, artifactName, packageFunction } from '../src/index.js';
+
+const run = promisify(execFile);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+interface Entry {
+  path: string;
+  mode: number;
+  data: Buffer;
+}
+
+function readZip(path: string): Promise<Entry[]> {
+  return new Promise((resolvePromise, reject) => {
+    yauzl.open(path, { lazyEntries: true }, (openError, zip) => {
+      if (openError || !zip) return reject(openError);
+      const entries: Entry[] = [];
+      zip.on('error', reject);
+      zip.on('end', () => resolvePromise(entries));
+      zip.on('entry', (entry: yauzl.Entry) => {
+        zip.openReadStream(entry, (streamError, stream) => {
+          if (streamError || !stream) return reject(streamError);
+          const chunks: Buffer[] = [];
+          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+          stream.on('end', () => {
+            entries.push({ path: entry.fileName, mode: entry.externalFileAttributes >>> 16, data: Buffer.concat(chunks) });
+            zip.readEntry();
+          });
+        });
+      });
+      zip.readEntry();
+    });
+  });
+}
+
+describe('Lambda artifacts', () => {
+  let out: string;
+  let arm: Artifact;
+
+  beforeAll(async () => {
+    out = await mkdtemp(join(tmpdir(), 'imgflow-artifacts-'));
+    arm = await packageFunction(root, 'notify', 'arm64', out);
+  });
+
+  afterAll(async () => {
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it('names the zip <function>-<arch>.zip and writes its sha256 beside it', async () => {
+    expect(artifactName('notify', 'arm64')).toBe('notify-arm64.zip');
+    expect(artifactName('optimize', 'x86_64')).toBe('optimize-x64.zip');
+    expect(arm.zip).toBe(join(out, 'notify-arm64.zip'));
+    expect(await readFile(`${arm.zip}.sha256`, 'utf8')).toBe(`${arm.sha256}  notify-arm64.zip\n`);
+  });
+
+  it('holds the bundled handler, an ESM package.json and the arm64 sharp binaries only, with no symlinks', async () => {
+    const entries = await readZip(arm.zip);
+    const paths = entries.map((entry) => entry.path);
+    expect(paths).toContain('index.mjs');
+    expect(JSON.parse(entries.find((entry) => entry.path === 'package.json')?.data.toString() ?? '{}')).toMatchObject({ type: 'module' });
+    expect(paths.some((path) => /^node_modules\/@img\/sharp-linux-arm64\/lib\/sharp-linux-arm64[\w.-]*\.node$/.test(path))).toBe(true);
+    expect(paths.some((path) => path.startsWith('node_modules/@img/sharp-libvips-linux-arm64/lib/'))).toBe(true);
+    expect(paths.filter((path) => /x64|x86_64|darwin|win32|musl/.test(path))).toEqual([]);
+    expect(entries.filter((entry) => (entry.mode & 0o170000) === 0o120000)).toEqual([]);
+    expect(paths.filter((path) => path.startsWith('node_modules/@imgflow/') || path.startsWith('node_modules/@aws-sdk/'))).toEqual([]);
+    expect(arm.unzippedBytes).toBeLessThan(50 * 1024 * 1024);
+  });
+
+  it('builds byte-identical zips twice, whatever the time zone', async () => {
+    const again = join(out, 'again');
+    await mkdir(again);
+    await run('node', ['-e', `import('${join(root, 'apps/release/dist/index.js')}').then(m => m.packageFunction(${JSON.stringify(root)}, 'notify', 'arm64', ${JSON.stringify(again)}))`], {
+      env: { ...process.env, TZ: 'Pacific/Kiritimati' },
+    });
+    expect((await readFile(join(again, 'notify-arm64.zip'))).equals(await readFile(arm.zip))).toBe(true);
+  });
+
+  it('loads on Node from the zip alone: an x86_64 handler answers with its named configuration error', async () => {
+    const x64 = await packageFunction(root, 'validate', 'x86_64', out);
+    const dir = join(out, 'unzipped');
+    for (const entry of await readZip(x64.zip)) {
+      await mkdir(dirname(join(dir, entry.path)), { recursive: true });
+      await writeFile(join(dir, entry.path), entry.data);
+    }
+    const script = `import('./index.mjs').then((m) => m.handler({})).then(() => console.log('no error'), (e) => console.log(e.name + ' | ' + e.message))`;
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('IMGFLOW_')));
+    const { stdout } = await run('node', ['--input-type=module', '-e', script], { cwd: dir, env });
+    expect(stdout.trim()).toMatch(/^ConfigurationError \| INVALID_CONFIGURATION: Environment variable IMGFLOW_OUTPUT_BUCKET is missing/);
+  });
+});
