@@ -4,7 +4,7 @@ PNPM_VERSION := 12.4.2
 export TURBO_TELEMETRY_DISABLED := 1
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 
-.PHONY: setup build test typecheck lint clean demo package
+.PHONY: setup build test typecheck lint clean demo package plan deploy destroy check-terraform check-aws
 
 ## setup: install pnpm $(PNPM_VERSION) when missing, then the workspace dependencies
 setup:
@@ -31,6 +31,32 @@ demo: build
 ## package: one deterministic zip per Lambda and architecture, with sha256, in dist/artifacts
 package: build
 	node apps/release/bin/imgflow-package.js --out dist/artifacts
+
+TF_DIR ?= infra/envs/dev
+TF_ARGS ?=
+
+check-terraform:
+	@command -v terraform >/dev/null 2>&1 || { \
+		echo "make: terraform is not installed. Install Terraform >= 1.5 (https://developer.hashicorp.com/terraform/install)"; \
+		echo "      or OpenTofu (then: make deploy TERRAFORM=tofu). Nothing was changed."; exit 1; }
+
+check-aws:
+	@if [ -z "$$AWS_PROFILE$$AWS_ACCESS_KEY_ID$$AWS_WEB_IDENTITY_TOKEN_FILE$$AWS_CONTAINER_CREDENTIALS_FULL_URI" ] && [ ! -f "$$HOME/.aws/credentials" ] && [ ! -f "$$HOME/.aws/config" ]; then \
+		echo "make: no AWS credentials found. Set AWS_PROFILE (aws configure / aws sso login) or AWS_ACCESS_KEY_ID and"; \
+		echo "      AWS_SECRET_ACCESS_KEY, then run again. Nothing was changed."; exit 1; fi
+
+## plan: package, then terraform init + plan in $(TF_DIR)
+plan: check-terraform check-aws package
+	cd $(TF_DIR) && terraform init -input=false && terraform plan -input=false -var="artifacts_dir=$(CURDIR)/dist/artifacts" $(TF_ARGS)
+
+## deploy: package, then terraform init + apply in $(TF_DIR); prints the outputs imgflow submit needs
+deploy: check-terraform check-aws package
+	cd $(TF_DIR) && terraform init -input=false && terraform apply -input=false -var="artifacts_dir=$(CURDIR)/dist/artifacts" $(TF_ARGS)
+	cd $(TF_DIR) && terraform output
+
+## destroy: terraform destroy in $(TF_DIR) (buckets must be empty unless force_destroy = true)
+destroy: check-terraform check-aws
+	cd $(TF_DIR) && terraform destroy -input=false -var="artifacts_dir=$(CURDIR)/dist/artifacts" $(TF_ARGS)
 
 typecheck: setup
 	pnpm run typecheck
