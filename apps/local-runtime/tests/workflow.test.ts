@@ -1,5 +1,5 @@
 import { DEFAULT_RECIPE, parseRecipe } from '@imgflow/image-core';
-import sharp from 'sharp';
+import sharp, { type Stats } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIdFor } from '@imgflow/pipeline';
 import { type ExecutionReport, LocalStack, awsError } from '../src/index.js';
@@ -183,7 +183,7 @@ describe('recipes with filters', () => {
       expect(reports[0]?.invocations).toMatchObject({ ResizeImage: 1, ApplyFilters: 1, OptimizeImage: 1 });
       const plain = await sharp(await download(stack, 'renditions/filters/a/plain.webp')).stats();
       const mono = await sharp(await download(stack, 'renditions/filters/a/mono.webp')).stats();
-      const spread = (stats: sharp.Stats) => Math.abs((stats.channels[0]?.mean ?? 0) - (stats.channels[2]?.mean ?? 0));
+      const spread = (stats: Stats) => Math.abs((stats.channels[0]?.mean ?? 0) - (stats.channels[2]?.mean ?? 0));
       expect(spread(plain)).toBeGreaterThan(10);
       expect(spread(mono)).toBeLessThan(2);
     } finally {
