@@ -89,6 +89,8 @@ async function ensureTable(client: DynamoDBClient, name: string): Promise<void> 
  */
 export class LocalStack {
   readonly uploadBucket = UPLOAD_BUCKET;
+  /** Jobs of an earlier, interrupted run whose claims were released at start-up. */
+  releasedClaims: string[] = [];
   private readonly inFlight = new Set<Promise<ExecutionReport>>();
   private triggerListeners: ExecutionListener[] = [];
   private triggerHandler?: (event: { Records?: S3NotificationRecord[] }) => void;
@@ -155,8 +157,13 @@ export class LocalStack {
         account: LOCAL_ACCOUNT,
         ...(options.retryPauseMs !== undefined ? { retryPauseMs: options.retryPauseMs } : {}),
       });
+      // A persistent data folder may hold jobs of a run that was killed: nothing of it is alive
+      // now (this process owns the folder), so their claims are released for a re-run to take.
+      const released = options.dataDir ? await deps.ledger.releaseClaims(new Date()) : [];
       const uploader = createClients({ ...common, endpoints: emulators.endpoints }).s3;
-      return new LocalStack(emulators, clients, config, deps, definition, runner, faults, sqs, { success: success.queue, error: failure.queue }, uploader);
+      const stack = new LocalStack(emulators, clients, config, deps, definition, runner, faults, sqs, { success: success.queue, error: failure.queue }, uploader);
+      stack.releasedClaims = released;
+      return stack;
     } catch (error) {
       await emulators.stop();
       throw error;

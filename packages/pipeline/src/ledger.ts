@@ -267,6 +267,35 @@ export class JobLedger {
     );
   }
 
+  /**
+   * Ends the leases of every PENDING/PROCESSING job, so they can be claimed again. Only for a
+   * runner that knows no execution of its own is alive (the local runtime at start-up, which
+   * owns its data folder alone); on AWS leases simply expire. Returns the job ids released.
+   */
+  async releaseClaims(now: Date): Promise<string[]> {
+    const released: string[] = [];
+    for (const status of ['PENDING', 'PROCESSING'] as const) {
+      for (const record of await this.listByStatus(status, 1000)) {
+        try {
+          await this.dynamo.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { jobId: record.jobId },
+              UpdateExpression: 'SET #lease = :now',
+              ConditionExpression: '#status = :status AND #owner = :owner',
+              ExpressionAttributeNames: { '#lease': 'leaseExpiresAt', '#status': 'status', '#owner': 'executionId' },
+              ExpressionAttributeValues: { ':now': new Date(now.getTime() - 1).toISOString(), ':status': status, ':owner': record.executionId },
+            }),
+          );
+          released.push(record.jobId);
+        } catch (error) {
+          if (!isConditionFailure(error)) throw this.translate(error, 'release');
+        }
+      }
+    }
+    return released;
+  }
+
   async markNotified(jobId: string, executionId: string): Promise<void> {
     await this.owned(jobId, executionId, { set: { notified: true } });
   }
