@@ -20,7 +20,7 @@ build: setup
 
 ## test: every test of every package; works on a fresh clone with only Node and npm
 test: setup
-	pnpm exec turbo run test --continue
+	pnpm exec turbo run test --continue --concurrency=2
 
 ## demo: the main job, locally: generate sample images and run them through the workflow
 demo: build

@@ -66,7 +66,9 @@ export async function packageFunction(root: string, name: FunctionName, architec
     );
     const files = await filesUnder(stage, skip);
     const otherArch = cpu === 'arm64' ? 'x64' : 'arm64';
-    if (!files.some((file) => file.path.startsWith(`node_modules/@img/sharp-linux-${cpu}/`))) {
+    const manifest = JSON.parse(await readFile(join(root, 'packages', `fn-${name}`, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const needsSharp = Boolean(manifest.dependencies?.sharp);
+    if (needsSharp && !files.some((file) => file.path.startsWith(`node_modules/@img/sharp-linux-${cpu}/`))) {
       throw new Error(`The ${name} ${architecture} bundle lacks @img/sharp-linux-${cpu}`);
     }
     if (files.some((file) => file.path.includes(`/sharp-linux-${otherArch}/`) || file.path.includes(`/sharp-libvips-linux-${otherArch}/`))) {

@@ -46,7 +46,7 @@ describe('Lambda artifacts', () => {
 
   beforeAll(async () => {
     out = await mkdtemp(join(tmpdir(), 'imgflow-artifacts-'));
-    arm = await packageFunction(root, 'notify', 'arm64', out);
+    arm = await packageFunction(root, 'resize', 'arm64', out);
   });
 
   afterAll(async () => {
@@ -56,8 +56,8 @@ describe('Lambda artifacts', () => {
   it('names the zip <function>-<arch>.zip and writes its sha256 beside it', async () => {
     expect(artifactName('notify', 'arm64')).toBe('notify-arm64.zip');
     expect(artifactName('optimize', 'x86_64')).toBe('optimize-x64.zip');
-    expect(arm.zip).toBe(join(out, 'notify-arm64.zip'));
-    expect(await readFile(`${arm.zip}.sha256`, 'utf8')).toBe(`${arm.sha256}  notify-arm64.zip\n`);
+    expect(arm.zip).toBe(join(out, 'resize-arm64.zip'));
+    expect(await readFile(`${arm.zip}.sha256`, 'utf8')).toBe(`${arm.sha256}  resize-arm64.zip\n`);
   });
 
   it('holds the bundled handler, an ESM package.json and the arm64 sharp binaries only, with no symlinks', async () => {
@@ -76,10 +76,17 @@ describe('Lambda artifacts', () => {
   it('builds byte-identical zips twice, whatever the time zone', async () => {
     const again = join(out, 'again');
     await mkdir(again);
-    await run('node', ['-e', `import('${join(root, 'apps/release/dist/index.js')}').then(m => m.packageFunction(${JSON.stringify(root)}, 'notify', 'arm64', ${JSON.stringify(again)}))`], {
+    await run('node', ['-e', `import('${join(root, 'apps/release/dist/index.js')}').then(m => m.packageFunction(${JSON.stringify(root)}, 'resize', 'arm64', ${JSON.stringify(again)}))`], {
       env: { ...process.env, TZ: 'Pacific/Kiritimati' },
     });
-    expect((await readFile(join(again, 'notify-arm64.zip'))).equals(await readFile(arm.zip))).toBe(true);
+    expect((await readFile(join(again, 'resize-arm64.zip'))).equals(await readFile(arm.zip))).toBe(true);
+  });
+
+  it('ships the notify function without sharp: it never loads an image library', async () => {
+    const notify = await packageFunction(root, 'notify', 'arm64', out);
+    const paths = (await readZip(notify.zip)).map((entry) => entry.path).sort();
+    expect(paths).toEqual(['index.mjs', 'package.json']);
+    expect(notify.bytes).toBeLessThan(1024 * 1024);
   });
 
   it('loads on Node from the zip alone: an x86_64 handler answers with its named configuration error', async () => {

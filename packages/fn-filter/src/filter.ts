@@ -6,8 +6,8 @@ import {
   type StepDeps,
   type StepHandler,
   defineStep,
-  renderIntermediates,
 } from '@imgflow/pipeline';
+import { renderIntermediates } from '@imgflow/pipeline/intermediates';
 
 export interface FilterInput {
   job: Job;

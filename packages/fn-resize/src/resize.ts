@@ -1,4 +1,5 @@
-import { type IntermediateResult, type Job, type StepDeps, type StepHandler, defineStep, renderIntermediates } from '@imgflow/pipeline';
+import { type IntermediateResult, type Job, type StepDeps, type StepHandler, defineStep } from '@imgflow/pipeline';
+import { renderIntermediates } from '@imgflow/pipeline/intermediates';
 
 export interface ResizeInput {
   job: Job;

@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './formats.js';
 export { type ImageInfo, probe, sha256Hex } from './probe.js';
 export * from './limits.js';
+export * from './validate.js';
 export * from './recipe.js';
 export * from './resize.js';
 export { type WorkingImage, open as openWorkingImage } from './working.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidOptionError, ImageTooLargeError, ImageTooSmallError, InvalidImageError, UnsupportedFormatError } from './errors.js';
 import { DEFAULT_ACCEPTED_FORMATS, INPUT_FORMATS, type InputFormat } from './formats.js';
-import { type ImageInfo, probe } from './probe.js';
+import type { ImageInfo } from './probe.js';
 import { parseOrThrow } from './schema.js';
 
 /**
@@ -89,18 +89,6 @@ export function checkLimits(info: ImageInfo, limits: ImageLimits = DEFAULT_LIMIT
       { details: { width: info.width, height: info.height, minWidth: limits.minWidth, minHeight: limits.minHeight } },
     );
   }
-}
-
-/** Probes and checks in one call. The byte limit is checked before the header is parsed. */
-export async function validateImage(input: Buffer, limits: ImageLimits = DEFAULT_LIMITS): Promise<ImageInfo> {
-  if (input.length > limits.maxBytes) {
-    throw new ImageTooLargeError('TOO_MANY_BYTES', `The file is ${input.length} bytes; the limit is ${limits.maxBytes} bytes`, {
-      details: { bytes: input.length, maxBytes: limits.maxBytes },
-    });
-  }
-  const info = await probe(input);
-  checkLimits(info, limits);
-  return info;
 }
 
 export type { InputFormat };

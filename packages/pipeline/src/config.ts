@@ -1,4 +1,4 @@
-import { DEFAULT_RECIPE, type ImageLimits, type Recipe, parseRecipeJson, resolveLimits } from '@imgflow/image-core';
+import { DEFAULT_RECIPE, type ImageLimits, type Recipe, parseRecipeJson, resolveLimits } from '@imgflow/image-core/contracts';
 import { z } from 'zod';
 import { ConfigurationError } from './errors.js';
 

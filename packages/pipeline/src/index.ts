@@ -10,4 +10,3 @@ export * from './state.js';
 export * from './storage.js';
 export * from './deps.js';
 export * from './step.js';
-export * from './intermediates.js';
