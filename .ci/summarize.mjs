@@ -6,10 +6,10 @@ import { join } from 'node:path';
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const group of ['apps', 'packages']) {
-  if (!existsSync(group)) continue;
-  for (const name of readdirSync(group).sort()) {
-    const dir = join(group, name);
+// Every workspace package: apps/*, packages/* and infra (see pnpm-workspace.yaml).
+const dirs = [...['apps', 'packages'].flatMap((group) => (existsSync(group) ? readdirSync(group).sort().map((name) => join(group, name)) : [])), 'infra'];
+{
+  for (const dir of dirs) {
     const manifestPath = join(dir, 'package.json');
     if (!existsSync(manifestPath)) continue;
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));

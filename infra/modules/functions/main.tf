@@ -1,0 +1,235 @@
+resource "aws_cloudwatch_log_group" "this" {
+  for_each = var.functions
+
+  name              = "/aws/lambda/${var.name}-${each.key}"
+  retention_in_days = var.log_retention_days
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "assume_role" {
+  statement {
+    sid     = "LambdaAssumeRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  for_each = var.functions
+
+  name               = "${var.name}-${each.key}"
+  description        = "imgflow ${each.key} function: exactly the AWS actions its code performs."
+  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+
+  tags = var.tags
+}
+
+# What every function needs besides its own work: its log group, X-Ray when tracing is
+# Active, the customer managed key when one is used.
+data "aws_iam_policy_document" "common" {
+  for_each = var.functions
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this[each.key].arn}:*"]
+  }
+
+  dynamic "statement" {
+    for_each = local.tracing_is_active ? ["xray"] : []
+
+    content {
+      sid       = "WriteTraces"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+
+    content {
+      sid       = "UseDataKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
+  }
+}
+
+# ValidateImage: claims the job (UpdateItem, GetItem on a lost claim), reads the upload,
+# looks up the content cache (byContent) and, on a hit, copies earlier renditions server-side.
+data "aws_iam_policy_document" "validate" {
+  source_policy_documents = [data.aws_iam_policy_document.common["validate"].json]
+
+  statement {
+    sid       = "ReadUploads"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = [local.upload_objects]
+  }
+
+  statement {
+    sid       = "CopyCachedRenditions"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = [local.output_renditions]
+  }
+
+  statement {
+    sid       = "ClaimJobs"
+    actions   = ["dynamodb:UpdateItem", "dynamodb:GetItem"]
+    resources = [var.jobs_table_arn]
+  }
+
+  statement {
+    sid       = "QueryContentCache"
+    actions   = ["dynamodb:Query"]
+    resources = [local.content_index_arn]
+  }
+}
+
+# ResizeImage: reads the upload, writes one bundle under the work prefix.
+data "aws_iam_policy_document" "resize" {
+  source_policy_documents = [data.aws_iam_policy_document.common["resize"].json]
+
+  statement {
+    sid       = "ReadUploads"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = [local.upload_objects]
+  }
+
+  statement {
+    sid       = "WriteWorkBundle"
+    actions   = ["s3:PutObject"]
+    resources = [local.output_work]
+  }
+}
+
+# ApplyFilters: as ResizeImage, plus the recipe's watermark images.
+data "aws_iam_policy_document" "filter" {
+  source_policy_documents = [data.aws_iam_policy_document.common["filter"].json]
+
+  statement {
+    sid       = "ReadUploads"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = [local.upload_objects]
+  }
+
+  statement {
+    sid       = "WriteWorkBundle"
+    actions   = ["s3:PutObject"]
+    resources = [local.output_work]
+  }
+
+  statement {
+    sid       = "ReadAssets"
+    actions   = ["s3:GetObject"]
+    resources = [local.output_assets]
+  }
+}
+
+# OptimizeImage: reads the bundles (and the upload, for animation, metadata or a
+# server-side pass-through copy), writes the renditions, removes them again if a write fails.
+data "aws_iam_policy_document" "optimize" {
+  source_policy_documents = [data.aws_iam_policy_document.common["optimize"].json]
+
+  statement {
+    sid       = "ReadUploads"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = [local.upload_objects]
+  }
+
+  statement {
+    sid       = "ReadWorkBundles"
+    actions   = ["s3:GetObject"]
+    resources = [local.output_work]
+  }
+
+  statement {
+    sid       = "WriteRenditions"
+    actions   = ["s3:PutObject", "s3:DeleteObject"]
+    resources = [local.output_renditions]
+  }
+}
+
+# NotifySuccess / NotifyError: records the outcome, lists and deletes the job's work objects,
+# publishes one message.
+data "aws_iam_policy_document" "notify" {
+  source_policy_documents = [data.aws_iam_policy_document.common["notify"].json]
+
+  statement {
+    sid       = "RecordOutcome"
+    actions   = ["dynamodb:UpdateItem", "dynamodb:GetItem"]
+    resources = [var.jobs_table_arn]
+  }
+
+  statement {
+    sid       = "ListWorkObjects"
+    actions   = ["s3:ListBucket"]
+    resources = [var.output_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.work_prefix}*"]
+    }
+  }
+
+  statement {
+    sid       = "DeleteWorkObjects"
+    actions   = ["s3:DeleteObject"]
+    resources = [local.output_work]
+  }
+
+  statement {
+    sid       = "PublishNotifications"
+    actions   = ["sns:Publish"]
+    resources = [var.success_topic_arn, var.error_topic_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  for_each = var.functions
+
+  name   = "${var.name}-${each.key}"
+  role   = aws_iam_role.this[each.key].id
+  policy = local.function_policies[each.key]
+}
+
+resource "aws_lambda_function" "this" {
+  for_each = var.functions
+
+  function_name    = "${var.name}-${each.key}"
+  description      = "imgflow ${each.key} step"
+  role             = aws_iam_role.this[each.key].arn
+  filename         = local.zip_paths[each.key]
+  source_code_hash = filebase64sha256(local.zip_paths[each.key])
+  handler          = "index.handler"
+  runtime          = "nodejs22.x"
+  architectures    = [var.architecture]
+  memory_size      = each.value.memory_size
+  timeout          = each.value.timeout
+
+  reserved_concurrent_executions = each.value.reserved_concurrency
+
+  environment {
+    variables = merge(local.environment, each.value.environment)
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.this[each.key].name
+  }
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  tags = var.tags
+
+  # The role must be able to write logs before the first invocation.
+  depends_on = [aws_iam_role_policy.this]
+}

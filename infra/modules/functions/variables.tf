@@ -1,0 +1,201 @@
+variable "name" {
+  description = "Name prefix of the functions, roles and log groups: <name>-<function>."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,54}$", var.name))
+    error_message = "name must be 1-54 letters, digits, '_' or '-' (Lambda names allow 64 characters including the function suffix)."
+  }
+}
+
+variable "functions" {
+  description = "Settings per function. Keys are exactly validate, resize, filter, optimize, notify; environment is merged over the IMGFLOW_* variables; reserved_concurrency null leaves the function unreserved."
+  type = map(object({
+    memory_size          = number
+    timeout              = number
+    environment          = optional(map(string), {})
+    reserved_concurrency = optional(number)
+  }))
+
+  validation {
+    condition     = length(setsubtract(keys(var.functions), ["validate", "resize", "filter", "optimize", "notify"])) == 0 && length(keys(var.functions)) == 5
+    error_message = "functions must have exactly the keys validate, resize, filter, optimize, notify."
+  }
+
+  validation {
+    condition     = alltrue([for settings in values(var.functions) : settings.memory_size >= 128 && settings.memory_size <= 10240])
+    error_message = "Each function's memory_size must be between 128 and 10240 MB."
+  }
+
+  validation {
+    condition     = alltrue([for settings in values(var.functions) : settings.timeout >= 1 && settings.timeout <= 900])
+    error_message = "Each function's timeout must be between 1 and 900 seconds."
+  }
+
+  validation {
+    condition     = alltrue([for settings in values(var.functions) : settings.reserved_concurrency == null || try(settings.reserved_concurrency >= 0, false)])
+    error_message = "Each function's reserved_concurrency must be null or at least 0."
+  }
+}
+
+variable "artifacts_dir" {
+  description = "Directory holding the prebuilt Lambda zips, named <function>-<arm64|x64>.zip (e.g. validate-arm64.zip)."
+  type        = string
+}
+
+variable "architecture" {
+  description = "Instruction set of the functions. The zip name uses arm64 or x64 (for x86_64)."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be \"arm64\" or \"x86_64\"."
+  }
+}
+
+variable "upload_bucket_arn" {
+  description = "ARN of the upload bucket (read by validate, resize, filter, optimize)."
+  type        = string
+}
+
+variable "output_bucket_name" {
+  description = "Name of the output bucket (IMGFLOW_OUTPUT_BUCKET)."
+  type        = string
+}
+
+variable "output_bucket_arn" {
+  description = "ARN of the output bucket."
+  type        = string
+}
+
+variable "output_prefix" {
+  description = "Prefix of the finished renditions in the output bucket (IMGFLOW_OUTPUT_PREFIX)."
+  type        = string
+  default     = "renditions/"
+
+  validation {
+    condition     = can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.output_prefix))
+    error_message = "output_prefix must be one or more lowercase path segments, each ending in '/', e.g. \"renditions/\"."
+  }
+}
+
+variable "work_prefix" {
+  description = "Prefix of the intermediate bundles in the output bucket (IMGFLOW_WORK_PREFIX). Must not overlap output_prefix or assets_prefix."
+  type        = string
+  default     = "work/"
+
+  validation {
+    condition     = can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.work_prefix))
+    error_message = "work_prefix must be one or more lowercase path segments, each ending in '/', e.g. \"work/\"."
+  }
+}
+
+variable "assets_prefix" {
+  description = "Prefix of the recipe assets (watermark images) in the output bucket (IMGFLOW_ASSETS_PREFIX)."
+  type        = string
+  default     = "assets/"
+
+  validation {
+    condition     = can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.assets_prefix))
+    error_message = "assets_prefix must be one or more lowercase path segments, each ending in '/', e.g. \"assets/\"."
+  }
+}
+
+variable "jobs_table_name" {
+  description = "Name of the job ledger table (IMGFLOW_JOBS_TABLE)."
+  type        = string
+}
+
+variable "jobs_table_arn" {
+  description = "ARN of the job ledger table."
+  type        = string
+}
+
+variable "success_topic_arn" {
+  description = "ARN of the success topic (IMGFLOW_SUCCESS_TOPIC_ARN)."
+  type        = string
+}
+
+variable "error_topic_arn" {
+  description = "ARN of the error topic (IMGFLOW_ERROR_TOPIC_ARN)."
+  type        = string
+}
+
+variable "recipe_json" {
+  description = "The recipe as JSON (IMGFLOW_RECIPE). null: the functions' built-in default recipe."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.recipe_json == null || can(jsondecode(var.recipe_json))
+    error_message = "recipe_json must be null or a JSON document."
+  }
+}
+
+variable "limits_json" {
+  description = "Image limits as JSON (IMGFLOW_LIMITS), merged over the built-in limits."
+  type        = string
+  default     = "{}"
+
+  validation {
+    condition     = can(jsondecode(var.limits_json))
+    error_message = "limits_json must be a JSON document."
+  }
+}
+
+variable "lease_seconds" {
+  description = "How long a PENDING/PROCESSING claim holds off another run of the same upload (IMGFLOW_LEASE_SECONDS). Keep it above the workflow's longest run."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.lease_seconds >= 1 && floor(var.lease_seconds) == var.lease_seconds
+    error_message = "lease_seconds must be a whole number of seconds, at least 1."
+  }
+}
+
+variable "cache_control" {
+  description = "Cache-Control set on the outputs (IMGFLOW_CACHE_CONTROL). Their keys change with the recipe, so they are immutable."
+  type        = string
+  default     = "public, max-age=31536000, immutable"
+}
+
+variable "log_retention_days" {
+  description = "Retention of the functions' log groups, in days (0: never expire)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the values CloudWatch Logs allows: 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing mode of the functions: PassThrough (trace only when the caller sampled) or Active."
+  type        = string
+  default     = "PassThrough"
+
+  validation {
+    condition     = contains(["PassThrough", "Active"], var.tracing_mode)
+    error_message = "tracing_mode must be \"PassThrough\" or \"Active\"."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the customer managed KMS key the buckets, table or topics use, if any: the functions get kms:Decrypt and kms:GenerateDataKey on it. null: no KMS permissions."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be null or a KMS key ARN."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource that supports them."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,3 @@
+locals {
+  invoked_function_arns = values(var.function_arns)
+}

@@ -1,0 +1,87 @@
+# `terraform test` with a mocked AWS provider: plans the module without an AWS account and
+# checks what templatefile() rendered. Run by infra/tests/terraform.test.ts when a terraform
+# binary and the aws provider are available offline.
+
+mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+}
+
+variables {
+  name = "imgflow-test"
+  function_arns = {
+    validate = "arn:aws:lambda:eu-west-1:123456789012:function:imgflow-test-validate"
+    resize   = "arn:aws:lambda:eu-west-1:123456789012:function:imgflow-test-resize"
+    filter   = "arn:aws:lambda:eu-west-1:123456789012:function:imgflow-test-filter"
+    optimize = "arn:aws:lambda:eu-west-1:123456789012:function:imgflow-test-optimize"
+    notify   = "arn:aws:lambda:eu-west-1:123456789012:function:imgflow-test-notify"
+  }
+}
+
+run "renders_the_template_with_the_function_arns" {
+  command = plan
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).States.ValidateImage.Resource == var.function_arns.validate
+    error_message = "ValidateImage must invoke the validate function"
+  }
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).States.ProcessImage.Branches[1].States.ApplyFilters.Resource == var.function_arns.filter
+    error_message = "ApplyFilters must invoke the filter function"
+  }
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).States.OptimizeImage.Retry[0].MaxAttempts == 3
+    error_message = "the default retry policy is 3 attempts"
+  }
+
+  assert {
+    condition     = aws_sfn_state_machine.this.type == "STANDARD"
+    error_message = "STANDARD is the default workflow type"
+  }
+}
+
+run "express_and_retry_settings_are_variables" {
+  command = plan
+
+  variables {
+    type = "EXPRESS"
+    retry = {
+      interval_seconds  = 2
+      max_attempts      = 5
+      backoff_rate      = 1.5
+      max_delay_seconds = 60
+    }
+  }
+
+  assert {
+    condition     = aws_sfn_state_machine.this.type == "EXPRESS"
+    error_message = "type must reach the state machine"
+  }
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).States.ValidateImage.Retry[0].MaxAttempts == 5 && jsondecode(aws_sfn_state_machine.this.definition).States.ValidateImage.Retry[0].IntervalSeconds == 2
+    error_message = "retry settings must be rendered into every Retry"
+  }
+}
+
+run "refuses_an_unknown_workflow_type" {
+  command = plan
+
+  variables {
+    type = "FAST"
+  }
+
+  expect_failures = [var.type]
+}

@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENVS_DIR, FUNCTION_NAMES, MODULES_DIR, MODULE_NAMES } from './hcl.js';
+
+const run = promisify(execFile);
+
+/**
+ * The real Terraform, where this machine has it: `terraform fmt`, `init` + `validate` against
+ * the aws provider from a local plugin folder (no network), and `terraform test` (plans with
+ * a mocked provider). Without a terraform binary or the provider, these skip with a message;
+ * the HCL structure tests in the other files still run.
+ */
+const PLUGIN_DIR = process.env.TF_PLUGIN_DIR ?? '/opt/tf-plugins';
+
+async function terraformAvailable(): Promise<string | undefined> {
+  try {
+    await run('terraform', ['version'], { timeout: 30_000 });
+  } catch {
+    return 'no terraform binary on PATH';
+  }
+  if (!existsSync(join(PLUGIN_DIR, 'registry.terraform.io', 'hashicorp', 'aws'))) return `no offline aws provider in ${PLUGIN_DIR} (set TF_PLUGIN_DIR)`;
+  return undefined;
+}
+
+const missing = await terraformAvailable();
+if (missing) console.warn(`Terraform checks skipped: ${missing}. Install Terraform >= 1.5 and the aws provider to run them.`);
+
+const ROOTS: Array<[string, string]> = [...MODULE_NAMES.map((name): [string, string] => ['modules', name]), ['envs', 'dev']];
+
+async function terraform(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  return run('terraform', args, { cwd, timeout: 240_000, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, TF_IN_AUTOMATION: '1', ...env } });
+}
+
+describe.skipIf(missing !== undefined)('terraform (real binary, offline provider)', () => {
+  let work: string;
+  let artifacts: string;
+
+  beforeAll(async () => {
+    // A copy: init writes .terraform folders, which do not belong in the source tree.
+    work = await mkdtemp(join(tmpdir(), 'imgflow-terraform-'));
+    await cp(MODULES_DIR, join(work, 'modules'), { recursive: true, filter: (path) => !path.includes('.terraform') });
+    await cp(ENVS_DIR, join(work, 'envs'), { recursive: true, filter: (path) => !path.includes('.terraform') });
+    artifacts = join(work, 'artifacts');
+    await mkdir(artifacts);
+    for (const name of FUNCTION_NAMES) {
+      for (const arch of ['arm64', 'x64']) await writeFile(join(artifacts, `${name}-${arch}.zip`), `placeholder ${name} ${arch}`);
+    }
+    for (const [group, name] of ROOTS) await terraform(join(work, group, name), ['init', '-backend=false', '-input=false', `-plugin-dir=${PLUGIN_DIR}`]);
+  }, 300_000);
+
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('is formatted (terraform fmt -check)', async () => {
+    const { stdout } = await terraform(work, ['fmt', '-check', '-recursive', '-list=true']);
+    expect(stdout.trim()).toBe('');
+  });
+
+  it.each(ROOTS)('%s/%s validates against the aws provider', async (group, name) => {
+    const { stdout } = await terraform(join(work, group, name), ['validate', '-no-color']);
+    expect(stdout).toContain('Success! The configuration is valid.');
+  });
+
+  it.each<[string, string]>([
+    ['modules', 'workflow'],
+    ['envs', 'dev'],
+  ])('%s/%s plans with a mocked provider (terraform test)', async (group, name) => {
+    const { stdout } = await terraform(join(work, group, name), ['test', '-no-color'], { TF_VAR_artifacts_dir: artifacts });
+    expect(stdout).toMatch(/Success! \d+ passed, 0 failed\./);
+  }, 300_000);
+});
