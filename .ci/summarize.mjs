@@ -21,7 +21,10 @@ const dirs = [...['apps', 'packages'].flatMap((group) => (existsSync(group) ? re
       continue;
     }
     const report = JSON.parse(readFileSync(reportPath, 'utf8'));
-    const suiteFailures = (report.testResults ?? []).filter((suite) => suite.status === 'failed' && (suite.assertionResults ?? []).length === 0).length;
+    // A file that failed outside any test (an import error, a failing beforeAll) counts once.
+    const suiteFailures = (report.testResults ?? []).filter(
+      (suite) => suite.status === 'failed' && !(suite.assertionResults ?? []).some((test) => test.status === 'failed'),
+    ).length;
     passed += report.numPassedTests ?? 0;
     failed += (report.numFailedTests ?? 0) + suiteFailures;
     skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
