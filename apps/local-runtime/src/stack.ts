@@ -44,6 +44,8 @@ export interface LocalStackOptions {
   /** Shortens every Retry pause to this many milliseconds (tests); the ASL's own intervals otherwise. */
   retryPauseMs?: number;
   leaseSeconds?: number;
+  /** Lambda timeouts (seconds) by function name (`imgflow-resize`, …); defaults as deployed. */
+  timeouts?: Record<string, number>;
   /** Handler logs (Powertools): SILENT by default locally. */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
@@ -51,6 +53,30 @@ export interface LocalStackOptions {
 export const UPLOAD_BUCKET = 'imgflow-uploads';
 export const OUTPUT_BUCKET = 'imgflow-outputs';
 export const JOBS_TABLE = 'imgflow-jobs';
+
+/** Lambda timeouts in seconds, as infra/modules/image-pipeline sets them by default. */
+export const DEFAULT_TIMEOUTS: Record<string, number> = {
+  'imgflow-validate': 30,
+  'imgflow-resize': 120,
+  'imgflow-filter': 120,
+  'imgflow-optimize': 300,
+  'imgflow-notify': 30,
+};
+
+/**
+ * What Lambda does to an invocation that outlives its timeout: the invocation fails with
+ * `Sandbox.Timedout`. (Locally the handler's promise is abandoned, not killed.)
+ */
+export function withTimeout<T>(seconds: number, run: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(Object.assign(new Error(`Task timed out after ${seconds.toFixed(2)} seconds`), { name: 'Sandbox.Timedout' }));
+    }, seconds * 1000);
+    timer.unref();
+  });
+  return Promise.race([run(), timeout]).finally(() => clearTimeout(timer));
+}
 
 /** Function names, as in the ARNs of the rendered ASL, mapped to the real handler factories. */
 const HANDLER_FACTORIES: Record<string, (getDeps: () => StepDeps) => (input: never) => Promise<unknown>> = {
@@ -62,14 +88,20 @@ const HANDLER_FACTORIES: Record<string, (getDeps: () => StepDeps) => (input: nev
 };
 
 /** Each Task state of the definition mapped, by the function in its Resource ARN, to the real handler. */
-export function localHandlers(definition: AslDefinition, deps: StepDeps, faults: FaultInjector): Record<string, (input: unknown) => Promise<unknown>> {
+export function localHandlers(
+  definition: AslDefinition,
+  deps: StepDeps,
+  faults: FaultInjector,
+  timeouts: Record<string, number> = DEFAULT_TIMEOUTS,
+): Record<string, (input: unknown) => Promise<unknown>> {
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const { name, resource } of taskStates(definition)) {
     const functionName = resource.split(':').pop() ?? '';
     const factory = HANDLER_FACTORIES[functionName];
     if (!factory) throw new Error(`Task state ${name} invokes ${resource}, which no local handler implements`);
     const handler = factory(() => deps);
-    handlers[name] = (input: unknown) => faults.aroundHandler(name, () => handler(input as never));
+    const seconds = timeouts[functionName] ?? DEFAULT_TIMEOUTS[functionName] ?? 30;
+    handlers[name] = (input: unknown) => withTimeout(seconds, () => faults.aroundHandler(name, () => handler(input as never)));
   }
   return handlers;
 }
@@ -152,7 +184,7 @@ export class LocalStack {
       const definition = await renderDefinition(localAslVariables(options.retry ?? {}));
       const faults = new FaultInjector();
       faults.attachTo(clients);
-      const runner = new WorkflowRunner(definition, localHandlers(definition, deps, faults), {
+      const runner = new WorkflowRunner(definition, localHandlers(definition, deps, faults, { ...DEFAULT_TIMEOUTS, ...options.timeouts }), {
         region: LOCAL_REGION,
         account: LOCAL_ACCOUNT,
         ...(options.retryPauseMs !== undefined ? { retryPauseMs: options.retryPauseMs } : {}),

@@ -191,3 +191,19 @@ describe('recipes with filters', () => {
     }
   });
 });
+
+describe('a handler that outlives its Lambda timeout', () => {
+  it('fails the invocation as Lambda does (Sandbox.Timedout) and ends FAILED with LAMBDA_TIMEOUT, without retrying', async () => {
+    const stack = await LocalStack.start({ retryPauseMs: 5, timeouts: { 'imgflow-optimize': 0.2 } });
+    try {
+      stack.faults.failState('OptimizeImage', { times: 1, delayMs: 1000, delayOnly: true, error: () => new Error('unused') });
+      const { record, reports } = await uploadAndWait(stack, 'slow/a.jpg', await photoJpeg(300, 200, 41));
+      expect(reports[0]).toMatchObject({ status: 'FAILED', error: { name: 'JobFailed' } });
+      expect(reports[0]?.invocations.OptimizeImage).toBe(1);
+      expect(record).toMatchObject({ status: 'FAILED', reasonCode: 'LAMBDA_TIMEOUT', reasonError: 'Sandbox.Timedout' });
+      expect(record?.reasonMessage).toBe('Task timed out after 0.20 seconds');
+    } finally {
+      await stack.stop();
+    }
+  });
+});

@@ -40,7 +40,14 @@ export function rejectionFromCaught(caught: CaughtError): Rejection {
   }
   const coded = /^([A-Z][A-Z0-9_]+): ([\s\S]*)$/.exec(message);
   if (coded?.[1] && coded[2] !== undefined) return { error: caught.Error, code: coded[1], message: coded[2] };
-  const code = caught.Error === 'States.Timeout' ? 'STEP_TIMEOUT' : caught.Error.startsWith('Lambda.') ? 'LAMBDA_ERROR' : 'INTERNAL_ERROR';
+  const code =
+    caught.Error === 'States.Timeout'
+      ? 'STEP_TIMEOUT'
+      : caught.Error === 'Sandbox.Timedout'
+        ? 'LAMBDA_TIMEOUT'
+        : caught.Error.startsWith('Lambda.')
+          ? 'LAMBDA_ERROR'
+          : 'INTERNAL_ERROR';
   return { error: caught.Error, code, message: message || caught.Error };
 }
 

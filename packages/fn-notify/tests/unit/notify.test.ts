@@ -21,6 +21,7 @@ describe('rejectionFromCaught', () => {
 
   it.each([
     ['States.Timeout', 'STEP_TIMEOUT'],
+    ['Sandbox.Timedout', 'LAMBDA_TIMEOUT'],
     ['Lambda.ServiceException', 'LAMBDA_ERROR'],
     ['TypeError', 'INTERNAL_ERROR'],
   ])('gives %s without a coded message the reason %s', (name, code) => {
