@@ -29,6 +29,22 @@ export interface EmulatorOptions {
 /** Credentials s3rver accepts; the other emulators accept anything. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
+/**
+ * s3rver 3.7.1 removes emptied folders after a delete without any locking, so two deletes in
+ * one folder at once (DeleteObjects deletes its keys concurrently) race: one rmdir fails and
+ * the request answers 500. S3 has no folders; here the store's deletes run one at a time.
+ */
+function serializeDeletes(server: S3rver): void {
+  const store = (server as unknown as { store: { deleteObject: (bucket: string, key: string) => Promise<void> } }).store;
+  const deleteObject = store.deleteObject.bind(store);
+  let queue: Promise<unknown> = Promise.resolve();
+  store.deleteObject = (bucket, key) => {
+    const next = queue.then(() => deleteObject(bucket, key));
+    queue = next.catch(() => undefined);
+    return next;
+  };
+}
+
 async function listen(server: Server, port: number, host: string): Promise<number> {
   server.listen(port, host);
   await once(server, 'listening');
@@ -54,6 +70,7 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
     configureBuckets: options.buckets.map((name) => ({ name })),
   });
   const s3Address = await s3.run();
+  serializeDeletes(s3);
 
   const dynamo = dynalite({ path: join(dataDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   let dynamoPort: number;

@@ -207,3 +207,53 @@ describe('a handler that outlives its Lambda timeout', () => {
     }
   });
 });
+
+describe('ownership and stale cache entries', () => {
+  let stack: LocalStack;
+
+  beforeAll(async () => {
+    stack = await LocalStack.start({ retryPauseMs: 5 });
+  });
+
+  afterAll(async () => {
+    await stack.stop();
+  });
+
+  it('processes the upload when the cached outputs it would copy are gone', async () => {
+    const bytes = await photoJpeg(500, 300, 51);
+    const first = await uploadAndWait(stack, 'stale/first.jpg', bytes);
+    expect(first.record?.status).toBe('SUCCEEDED');
+    const { DeleteObjectsCommand } = await import('@aws-sdk/client-s3');
+    await stack.clients.s3.send(
+      new DeleteObjectsCommand({
+        Bucket: stack.config.outputBucket,
+        Delete: { Objects: (first.record?.outputs ?? []).map((output) => ({ Key: output.key })) },
+      }),
+    );
+    const second = await uploadAndWait(stack, 'stale/second.jpg', bytes);
+    expect(second.record).toMatchObject({ status: 'SUCCEEDED', cacheHit: false });
+    expect(second.reports[0]?.invocations.ResizeImage).toBe(1);
+    expect(await listKeys(stack, stack.config.outputBucket, 'renditions/stale/second/')).toHaveLength(9);
+  });
+
+  it('a notify from an execution that no longer owns the job leaves the owner work objects and publishes nothing', async () => {
+    const { createNotifyHandler } = await import('@imgflow/fn-notify');
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+    // A job owned by a newer execution, with work in progress (never uploaded: no trigger runs it).
+    const object = { bucket: stack.uploadBucket, key: 'owner/a.jpg', etag: 'e0', size: 10 };
+    const jobId = jobIdFor(object);
+    await stack.drainNotifications();
+    expect((await stack.ledger.claim(object, jobId, 'arn:aws:states:us-east-1:000000000000:execution:imgflow:newer', new Date(), 900)).claimed).toBe(true);
+    await stack.clients.s3.send(new PutObjectCommand({ Bucket: stack.config.outputBucket, Key: `work/${jobId}/resize.bundle`, Body: 'in progress' }));
+    const notify = createNotifyHandler(() => stack.deps);
+    const result = await notify({
+      kind: 'error',
+      executionId: 'arn:aws:states:us-east-1:000000000000:execution:imgflow:stale',
+      state: { job: { jobId, source: object, executionId: 'arn:aws:states:us-east-1:000000000000:execution:imgflow:stale' }, error: { Error: 'TypeError', Cause: 'boom' } },
+    });
+    expect(result.messageId).toBe('not-owner');
+    expect(await listKeys(stack, stack.config.outputBucket, `work/${jobId}/`)).toEqual([`work/${jobId}/resize.bundle`]);
+    expect(await stack.drainNotifications()).toEqual([]);
+    expect((await stack.ledger.get(jobId))?.status).toBe('PENDING');
+  });
+});

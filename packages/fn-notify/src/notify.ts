@@ -97,8 +97,10 @@ export async function notify(input: NotifyInput, deps: StepDeps): Promise<Notify
     const { job } = input.state;
     const facts = successFacts(input.state);
     const owned = await ledger.succeed(job, { outputBucket: config.outputBucket, cacheHit: input.state.outcome === 'cached', ...facts });
-    await storage.deletePrefix(config.outputBucket, workPrefixFor(config.workPrefix, job.jobId));
+    // A run that lost the job (its lease expired, another run took over) leaves the work
+    // prefix alone: it now belongs to the run that owns the job.
     if (!owned) return { jobId: job.jobId, status: 'SUCCEEDED', messageId: 'not-owner' };
+    await storage.deletePrefix(config.outputBucket, workPrefixFor(config.workPrefix, job.jobId));
     const message = notificationFor('SUCCEEDED', {
       jobId: job.jobId,
       source: job.source,
@@ -127,8 +129,8 @@ export async function notify(input: NotifyInput, deps: StepDeps): Promise<Notify
   const timings = (state.timings as Timings | undefined) ?? {};
   const executionId = (target.job?.executionId as string | undefined) ?? input.executionId;
   const owned = await ledger.finish(target.source, target.jobId, executionId, status, rejection, timings);
-  await storage.deletePrefix(config.outputBucket, workPrefixFor(config.workPrefix, target.jobId));
   if (!owned) return { jobId: target.jobId, status, messageId: 'not-owner' };
+  await storage.deletePrefix(config.outputBucket, workPrefixFor(config.workPrefix, target.jobId));
   const message = notificationFor(status, {
     jobId: target.jobId,
     source: target.source,

@@ -7,6 +7,7 @@ import {
   type StepHandler,
   type ValidateResult,
   PipelineError,
+  SourceMissingError,
   defineStep,
   elapsed,
   jobIdFor,
@@ -93,15 +94,21 @@ export async function validate(input: ValidateInput, deps: StepDeps): Promise<Va
   }
   const cached = await ledger.findCached(job.sha256, job.recipe);
   if (cached?.outputs && cached.outputBucket && cached.jobId !== jobId) {
-    const outputs = await copyCachedOutputs(deps, job, cached.outputs, cached.outputBucket);
-    return {
-      outcome: 'cached',
-      job,
-      outputs,
-      ...(cached.placeholder ? { placeholder: cached.placeholder } : {}),
-      cachedFrom: cached.jobId,
-      timings: { validate: elapsed(started) },
-    };
+    try {
+      const outputs = await copyCachedOutputs(deps, job, cached.outputs, cached.outputBucket);
+      return {
+        outcome: 'cached',
+        job,
+        outputs,
+        ...(cached.placeholder ? { placeholder: cached.placeholder } : {}),
+        cachedFrom: cached.jobId,
+        timings: { validate: elapsed(started) },
+      };
+    } catch (error) {
+      // The earlier outputs are gone (deleted, expired): the cache entry is stale, not the upload.
+      if (!(error instanceof SourceMissingError)) throw error;
+      deps.logger.info('stale cache entry: processing instead', { jobId, cachedFrom: cached.jobId });
+    }
   }
   await ledger.markProcessing(job);
   return { outcome: 'valid', job, timings: { validate: elapsed(started) } };
