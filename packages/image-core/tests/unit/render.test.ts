@@ -170,3 +170,21 @@ describe('bundle', () => {
     expect(() => unpackBundle(packed.subarray(0, packed.length - 5))).toThrow('The intermediate bundle is truncated at "a"');
   });
 });
+
+describe('render with metadata kept', () => {
+  it("keeps the input's ICC profile through resize and filters when the recipe keeps icc, and converts to sRGB otherwise", async () => {
+    const p3 = await photo({ width: 400, height: 300 }).withIccProfile('p3').jpeg({ quality: 90 }).toBuffer();
+    const inputIcc = (await sharp(p3).metadata()).icc;
+    const kept = parseRecipe({
+      formats: ['webp'],
+      metadata: { keep: ['icc'] },
+      renditions: [{ name: 'a', width: 200, filters: [{ type: 'sharpen' }] }],
+    });
+    const [withProfile] = (await render(p3, kept)).outputs;
+    const keptMeta = await sharp(withProfile?.data).metadata();
+    expect(keptMeta.icc?.equals(inputIcc as Buffer)).toBe(true);
+    expect(keptMeta.width).toBe(200);
+    const [converted] = (await render(p3, parseRecipe({ formats: ['webp'], renditions: [{ name: 'a', width: 200 }] }))).outputs;
+    expect((await sharp(converted?.data).metadata()).icc).toBeUndefined();
+  });
+});
