@@ -4,7 +4,7 @@ PNPM_VERSION := 12.4.2
 export TURBO_TELEMETRY_DISABLED := 1
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 
-.PHONY: setup build test typecheck lint clean demo package plan deploy destroy check-terraform check-aws
+.PHONY: setup build test typecheck lint clean demo package plan deploy destroy check-terraform check-aws bench reliability
 
 ## setup: install pnpm $(PNPM_VERSION) when missing, then the workspace dependencies
 setup:
@@ -31,6 +31,18 @@ demo: build
 ## package: one deterministic zip per Lambda and architecture, with sha256, in dist/artifacts
 package: build
 	node apps/release/bin/imgflow-package.js --out dist/artifacts
+
+BENCH_ARGS ?=
+
+## bench: imgflow against its floor, a naive pipeline and ImageMagick; tables + bench/results/latest.json (BENCH_ARGS=--quick for a smoke run)
+bench: build
+	node apps/bench/bin/imgflow-bench.js $(BENCH_ARGS)
+
+RELIABILITY_ARGS ?=
+
+## reliability: load, injected faults, kill-and-rerun, hostile inputs, 50 MP memory, logs, audit; one table + bench/results/reliability.json (RELIABILITY_ARGS=--quick for CI size)
+reliability: build
+	node apps/reliability/bin/imgflow-reliability.js $(RELIABILITY_ARGS)
 
 TF_DIR ?= infra/envs/dev
 TF_ARGS ?=

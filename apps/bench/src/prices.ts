@@ -1,0 +1,60 @@
+/**
+ * The price table of the cost model: the ONE place its numbers live. Region us-east-1 (N. Virginia),
+ * on-demand list prices in USD, first pricing tier, free tiers ignored.
+ *
+ * Sources (public AWS pricing pages; values as published there through 2024–2025, not re-checked by
+ * this program: edit here when they change, and the whole model follows):
+ * - Lambda: https://aws.amazon.com/lambda/pricing/
+ *   x86_64 $0.0000166667 per GB-second, arm64 (Graviton2) $0.0000133334 per GB-second (first
+ *   6 billion GB-s per month), $0.20 per 1M requests; duration billed per 1 ms (since Dec 2020).
+ * - Step Functions: https://aws.amazon.com/step-functions/pricing/
+ *   Standard: $0.025 per 1,000 state transitions.
+ *   Express: $1.00 per 1M requests, plus $0.00001667 per GB-second (first 1,000,000 GB-hours);
+ *   duration rounded up to the next 100 ms, memory billed in 64 MB chunks.
+ * - S3 Standard requests: https://aws.amazon.com/s3/pricing/
+ *   PUT, COPY, POST, LIST: $0.005 per 1,000; GET (and all other requests): $0.0004 per 1,000;
+ *   DELETE: free.
+ *
+ * Not modeled (small next to these for this workload, and the same design question on every
+ * variant): DynamoDB ledger writes, SNS publishes, CloudWatch logs, data transfer, S3 storage.
+ */
+export const PRICES = {
+  region: 'us-east-1',
+  currency: 'USD',
+  lambda: {
+    gbSecond: { x86_64: 0.0000166667, arm64: 0.0000133334 },
+    perRequest: 0.2 / 1_000_000,
+  },
+  stepFunctions: {
+    standard: { perTransition: 0.025 / 1000 },
+    express: {
+      perRequest: 1.0 / 1_000_000,
+      gbSecond: 0.00001667,
+      /** Billed duration granularity. */
+      durationIncrementMs: 100,
+      /** Billed memory granularity; an execution with payloads of a few KiB uses the first chunk. */
+      memoryIncrementMb: 64,
+      memoryMb: 64,
+    },
+  },
+  s3: {
+    perGet: 0.0004 / 1000,
+    /** PUT, COPY, POST and LIST share one price. */
+    perPut: 0.005 / 1000,
+    perCopy: 0.005 / 1000,
+    perList: 0.005 / 1000,
+    perDelete: 0,
+  },
+} as const;
+
+export type Prices = typeof PRICES;
+export type Architecture = keyof Prices['lambda']['gbSecond'];
+export const ARCHITECTURES: readonly Architecture[] = ['x86_64', 'arm64'];
+
+/**
+ * Lambda memory sizes (MB) per function: the Terraform defaults of the image-pipeline module
+ * (infra/modules/image-pipeline/locals.tf), read from there when the file exists; these otherwise.
+ * The floor is one function doing all the work: it gets the largest size (optimize's).
+ */
+export const DEFAULT_MEMORY_MB = { validate: 512, resize: 1769, filter: 1769, optimize: 2048, notify: 256, floor: 2048 } as const;
+export type MemorySizes = Record<keyof typeof DEFAULT_MEMORY_MB, number>;

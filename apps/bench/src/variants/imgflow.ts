@@ -1,0 +1,134 @@
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { DeleteObjectsCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import type { Recipe } from '@imgflow/image-core';
+import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION, LocalStack } from '@imgflow/local-runtime';
+import { type OptimizeResult, jobIdFor, objectCreatedFromRecord } from '@imgflow/pipeline';
+import { RequestCounter, type SharpDecodeCounter } from '../counters.js';
+import type { BenchImage } from '../corpus.js';
+import type { LambdaCall, LambdaRole, OutputFile, RunRequest, RunResult, Variant } from './types.js';
+
+/** Task state → the Lambda function it invokes (its memory size comes from the Terraform defaults). */
+export const IMGFLOW_ROLES: Record<string, LambdaRole> = {
+  ValidateImage: 'validate',
+  ResizeImage: 'resize',
+  ApplyFilters: 'filter',
+  OptimizeImage: 'optimize',
+  NotifySuccess: 'notify',
+  NotifyError: 'notify',
+};
+
+export const MEDIA_TYPES: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
+
+/** A client of the emulators the handlers do not use, so the bench's own reads and clean-up are never counted. */
+export function benchS3Client(stack: LocalStack): S3Client {
+  return new S3Client({
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    endpoint: stack.emulators.endpoints.s3,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+export async function readObject(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await (response.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+}
+
+export async function deleteObjects(s3: S3Client, bucket: string, keys: string[]): Promise<void> {
+  if (keys.length > 0) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+}
+
+export function benchKey(request: { image: BenchImage; runId: string }, prefix: string): string {
+  return `${prefix}/${request.runId}/${request.image.name.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+}
+
+/**
+ * imgflow as it runs with `imgflow run`: the emulators, the rendered ASL on
+ * aws-local-stepfunctions and the real handlers (LocalStack). The original is uploaded with
+ * the stack's own uploader client (not counted), then the workflow runs for its Object
+ * Created event. Counters come from the ExecutionReport and from middleware on the handlers'
+ * clients; handler durations from the execution's state events.
+ */
+export class ImgflowVariant implements Variant {
+  readonly name = 'imgflow' as const;
+  readonly cpuMethod = 'process.cpuUsage() delta of the worker process around the execution (handlers, ASL engine and the in-process emulators serving them)';
+  readonly rssMethod = 'max RSS of the worker process (getrusage; includes the emulators)';
+  private readonly requests = new RequestCounter();
+  private readonly s3: S3Client;
+
+  private constructor(
+    readonly stack: LocalStack,
+    private readonly decodes: SharpDecodeCounter,
+  ) {
+    this.requests.attach('s3', stack.clients.s3);
+    this.requests.attach('dynamodb', stack.clients.dynamo);
+    this.requests.attach('sns', stack.clients.sns);
+    this.s3 = benchS3Client(stack);
+  }
+
+  static async start(recipe: Recipe, decodes: SharpDecodeCounter): Promise<ImgflowVariant> {
+    return new ImgflowVariant(await LocalStack.start({ recipe }), decodes);
+  }
+
+  async run(request: RunRequest): Promise<RunResult> {
+    const input = await readFile(request.image.path);
+    const key = benchKey(request, 'bench');
+    const ref = await this.stack.upload(key, input, MEDIA_TYPES[request.image.format] ?? 'application/octet-stream');
+    const event = objectCreatedFromRecord(
+      { eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: ref.bucket }, object: { key, size: ref.size, eTag: ref.etag } } },
+      LOCAL_ACCOUNT,
+    );
+    if (!event) throw new Error('Could not build the Object Created event');
+
+    this.requests.reset({ bucket: ref.bucket, key }, { bucket: this.stack.config.outputBucket, prefix: this.stack.config.outputPrefix });
+    this.decodes.reset(input);
+    const entered = new Map<string, number[]>();
+    const lambda: LambdaCall[] = [];
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const report = await this.stack.execute(event, (update) => {
+      if (update.type !== 'entered' && update.type !== 'exited') return;
+      const role = IMGFLOW_ROLES[update.state];
+      if (update.stateType !== 'Task' || !role) return;
+      if (update.type === 'entered') entered.set(update.state, [...(entered.get(update.state) ?? []), performance.now()]);
+      else lambda.push({ role, ms: performance.now() - (entered.get(update.state)?.shift() ?? performance.now()) });
+    });
+    const wallMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const counters = {
+      originalDecodes: this.decodes.originalDecodes,
+      totalDecodes: this.decodes.totalDecodes,
+      s3: { ...this.requests.s3 },
+      invocations: { ...report.invocations },
+      lambdaInvocations: Object.values(report.invocations).reduce((sum, count) => sum + count, 0),
+      transitions: report.transitions,
+      maxPayloadBytes: report.maxPayloadBytes,
+      requests: { ...this.requests.requests },
+    };
+
+    const state = report.output as { outcome?: string; optimized?: OptimizeResult } | undefined;
+    if (report.status !== 'SUCCEEDED' || state?.outcome !== 'valid' || !state.optimized) {
+      throw new Error(`imgflow did not process ${request.image.name}: ${report.status} ${state?.outcome ?? ''} ${report.error?.cause ?? ''}`.trim());
+    }
+    const outputs: OutputFile[] = [];
+    for (const output of state.optimized.outputs) {
+      const data = request.keepOutputs ? await readObject(this.s3, this.stack.config.outputBucket, output.key) : undefined;
+      outputs.push({ rendition: output.rendition, format: output.format, width: output.width, height: output.height, bytes: output.bytes, ...(data ? { data } : {}) });
+    }
+    // Later repetitions of the same bytes must do the work again, not hit the content cache:
+    // the job's ledger entry goes, with the run's objects (the bench's own client, not counted).
+    await this.stack.clients.dynamo.send(new DeleteCommand({ TableName: this.stack.config.jobsTable, Key: { jobId: jobIdFor(ref) } }));
+    await deleteObjects(this.s3, this.stack.config.outputBucket, state.optimized.outputs.map((output) => output.key));
+    await deleteObjects(this.s3, ref.bucket, [key]);
+    return { wallMs, cpuMs: (used.user + used.system) / 1000, counters, outputs, lambda, workflowMs: wallMs, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+  }
+
+  async close(): Promise<void> {
+    this.s3.destroy();
+    await this.stack.stop();
+  }
+}
