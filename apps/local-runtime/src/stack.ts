@@ -21,7 +21,9 @@ import {
   createClients,
   createDeps,
   destroyClients,
+  TERMINAL_STATUSES,
   jobsTableDefinition,
+  notificationFromRecord,
   objectCreatedFromRecord,
 } from '@imgflow/pipeline';
 import { type AslDefinition, type AslVariables, localAslVariables, renderDefinition, taskStates } from './asl.js';
@@ -67,15 +69,39 @@ export const DEFAULT_TIMEOUTS: Record<string, number> = {
  * What Lambda does to an invocation that outlives its timeout: the invocation fails with
  * `Sandbox.Timedout`. (Locally the handler's promise is abandoned, not killed.)
  */
-export function withTimeout<T>(seconds: number, run: () => Promise<T>): Promise<T> {
+export function withTimeout<T>(seconds: number, run: () => Promise<T>, onTimeout?: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
+      onTimeout?.();
       reject(Object.assign(new Error(`Task timed out after ${seconds.toFixed(2)} seconds`), { name: 'Sandbox.Timedout' }));
     }, seconds * 1000);
     timer.unref();
   });
   return Promise.race([run(), timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The deps of one invocation. Lambda stops a timed-out invocation with its sandbox; locally its
+ * promise runs on, so once `expired()` its every call to S3, DynamoDB or SNS fails instead: an
+ * abandoned handler can write nothing after the workflow has moved on (e.g. a work object after
+ * NotifyError removed the job's work prefix, or outputs for a job recorded FAILED).
+ */
+export function invocationDeps(deps: StepDeps, expired: () => boolean): StepDeps {
+  const guard = <T extends object>(service: T): T =>
+    new Proxy(service, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (expired()) {
+            return Promise.reject(Object.assign(new Error('The invocation timed out: its sandbox is gone'), { name: 'Sandbox.Timedout' }));
+          }
+          return (value as (...parameters: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  return { ...deps, storage: guard(deps.storage), ledger: guard(deps.ledger), notifier: guard(deps.notifier) };
 }
 
 /** Function names, as in the ARNs of the rendered ASL, mapped to the real handler factories. */
@@ -99,11 +125,35 @@ export function localHandlers(
     const functionName = resource.split(':').pop() ?? '';
     const factory = HANDLER_FACTORIES[functionName];
     if (!factory) throw new Error(`Task state ${name} invokes ${resource}, which no local handler implements`);
-    const handler = factory(() => deps);
     const seconds = timeouts[functionName] ?? DEFAULT_TIMEOUTS[functionName] ?? 30;
-    handlers[name] = (input: unknown) => withTimeout(seconds, () => faults.aroundHandler(name, () => handler(input as never)));
+    handlers[name] = (input: unknown) => {
+      let expired = false;
+      const handler = factory(() => invocationDeps(deps, () => expired));
+      return withTimeout(
+        seconds,
+        () => faults.aroundHandler(name, () => handler(input as never)),
+        () => {
+          expired = true;
+        },
+      );
+    };
   }
   return handlers;
+}
+
+/** Publishes the notification of every finished job that has none yet (see notificationFromRecord). */
+async function resendMissedNotifications(deps: StepDeps): Promise<string[]> {
+  const resent: string[] = [];
+  for (const status of TERMINAL_STATUSES) {
+    for (const record of await deps.ledger.listByStatus(status, 1000)) {
+      const message = record.notified ? undefined : notificationFromRecord(record);
+      if (!message) continue;
+      await deps.notifier.publish(status === 'SUCCEEDED' ? deps.config.successTopicArn : deps.config.errorTopicArn, message);
+      await deps.ledger.markNotified(record.jobId, record.executionId);
+      resent.push(record.jobId);
+    }
+  }
+  return resent;
 }
 
 async function ensureTable(client: DynamoDBClient, name: string): Promise<void> {
@@ -123,6 +173,8 @@ export class LocalStack {
   readonly uploadBucket = UPLOAD_BUCKET;
   /** Jobs of an earlier, interrupted run whose claims were released at start-up. */
   releasedClaims: string[] = [];
+  /** Jobs of an earlier run recorded as finished but never notified, notified at start-up. */
+  resentNotifications: string[] = [];
   private readonly inFlight = new Set<Promise<ExecutionReport>>();
   private triggerListeners: ExecutionListener[] = [];
   private triggerHandler?: (event: { Records?: S3NotificationRecord[] }) => void;
@@ -192,9 +244,13 @@ export class LocalStack {
       // A persistent data folder may hold jobs of a run that was killed: nothing of it is alive
       // now (this process owns the folder), so their claims are released for a re-run to take.
       const released = options.dataDir ? await deps.ledger.releaseClaims(new Date()) : [];
+      // A run killed between recording a job's outcome and publishing it left a job that no
+      // re-run will notify (it is not a claim to take over): its notification is sent now.
+      const resent = options.dataDir ? await resendMissedNotifications(deps) : [];
       const uploader = createClients({ ...common, endpoints: emulators.endpoints }).s3;
       const stack = new LocalStack(emulators, clients, config, deps, definition, runner, faults, sqs, { success: success.queue, error: failure.queue }, uploader);
       stack.releasedClaims = released;
+      stack.resentNotifications = resent;
       return stack;
     } catch (error) {
       await emulators.stop();

@@ -7,6 +7,7 @@ import {
   type StepHandler,
   type ValidateResult,
   PipelineError,
+  REJECTION_ERROR_NAMES,
   SourceMissingError,
   defineStep,
   elapsed,
@@ -24,9 +25,12 @@ export interface ValidateInput {
   executionId: string;
 }
 
-/** Permanent input problems end the job as a rejection; anything else is thrown for Retry/Catch. */
+/**
+ * Problems of the upload itself end the job as a rejection; anything else (transient, or the
+ * deployment's fault such as AccessDeniedError) is thrown for Retry/Catch and ends FAILED.
+ */
 function asRejection(error: unknown) {
-  if ((error instanceof ImageError || error instanceof PipelineError) && error.permanent) {
+  if ((error instanceof ImageError || error instanceof PipelineError) && error.permanent && (REJECTION_ERROR_NAMES as readonly string[]).includes(error.name)) {
     return { error: error.name, code: error.code, message: error.message };
   }
   return undefined;

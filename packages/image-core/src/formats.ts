@@ -63,3 +63,20 @@ export function sniffUnreadable(bytes: Buffer): InputFormat | undefined {
   }
   return undefined;
 }
+
+/**
+ * The format whose signature (magic bytes) the file starts with, for the formats imgflow reads
+ * by default. A file with one of these signatures that cannot be read is a broken image, not
+ * an unknown format.
+ */
+export function sniffSignature(bytes: Buffer): InputFormat | undefined {
+  const head = bytes.subarray(0, 12);
+  const text = head.toString('latin1');
+  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
+  if (text.startsWith('\x89PNG\r\n\x1a\n')) return 'png';
+  if (text.startsWith('GIF87a') || text.startsWith('GIF89a')) return 'gif';
+  if (text.startsWith('RIFF') && text.slice(8, 12) === 'WEBP') return 'webp';
+  if (text.startsWith('II*\0') || text.startsWith('MM\0*')) return 'tiff';
+  if (text.slice(4, 8) === 'ftyp' && ['avif', 'avis'].includes(text.slice(8, 12))) return 'avif';
+  return undefined;
+}

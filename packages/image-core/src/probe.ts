@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import sharp, { type Metadata } from 'sharp';
 import { InvalidImageError, UnsupportedFormatError, toImageError } from './errors.js';
-import { type InputFormat, inputFormatFromSharp, sniffUnreadable } from './formats.js';
+import { trailingBytes } from './container.js';
+import { type InputFormat, inputFormatFromSharp, sniffSignature, sniffUnreadable } from './formats.js';
 
 /** What the header of an image says about it. Nothing here needs the pixels decoded. */
 export interface ImageInfo {
@@ -28,6 +29,12 @@ export interface ImageInfo {
   /** EXIF orientation 1–8 (1 when absent). */
   orientation: number;
   bytes: number;
+  /**
+   * Bytes after the end of the image's own structure: 0 for a plain file, more for a polyglot
+   * (a JPEG with a ZIP or HTML appended); undefined when the end cannot be located. Decoders
+   * ignore a trailer, so such a file is processed, but its bytes are never served as they are.
+   */
+  trailingBytes: number | undefined;
   /** Hex sha256 of the whole content: the identity of the bytes. */
   sha256: string;
 }
@@ -65,7 +72,16 @@ export async function probe(input: Buffer): Promise<ImageInfo> {
     if (unreadable) {
       return unreadableInfo(unreadable, input);
     }
-    throw toImageError(error, 'Reading the image header failed');
+    const failure = toImageError(error, 'Reading the image header failed');
+    const signature = sniffSignature(input);
+    if (failure.code === 'UNKNOWN_FORMAT' && signature) {
+      // The bytes start like an image we read: it is broken (e.g. truncated), not some other format.
+      throw new InvalidImageError('CORRUPT_IMAGE', `The file starts like a ${signature.toUpperCase()} image, but its header cannot be read (truncated or corrupt)`, {
+        cause: error,
+        details: { format: signature },
+      });
+    }
+    throw failure;
   }
   const format = inputFormatFromSharp(metadata.format, metadata.compression) ?? unreadable;
   if (!format) {
@@ -92,6 +108,7 @@ export async function probe(input: Buffer): Promise<ImageInfo> {
     hasXmp: metadata.xmp !== undefined,
     orientation,
     bytes: input.length,
+    trailingBytes: trailingBytes(input, format),
     sha256: sha256Hex(input),
   };
 }
@@ -114,6 +131,7 @@ function unreadableInfo(format: InputFormat, input: Buffer): ImageInfo {
     hasXmp: false,
     orientation: 1,
     bytes: input.length,
+    trailingBytes: undefined,
     sha256: sha256Hex(input),
   };
 }

@@ -80,9 +80,11 @@ export interface RenderResult {
   placeholder: Placeholder;
 }
 
-/** Whether the original is upright, sRGB, still and carries nothing to strip: a candidate to stand in for an output. */
+/** Whether the original is upright, sRGB, still, carries nothing to strip and nothing after its end: a candidate to stand in for an output. */
 export function isCleanOriginal(info: ImageInfo): boolean {
   return (
+    // Nothing after the image's end: a polyglot's trailer must never be served with it.
+    info.trailingBytes === 0 &&
     info.frames === 1 &&
     info.orientation === 1 &&
     !info.hasExif &&

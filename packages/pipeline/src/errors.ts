@@ -25,6 +25,15 @@ export class SourceMissingError extends PipelineError {
   readonly code = 'SOURCE_MISSING';
 }
 
+/**
+ * S3 refused the function (403): its role, a bucket policy or a KMS key policy is wrong. The
+ * deployment is at fault, not the upload: the job is FAILED (an alarm sees it), never retried.
+ */
+export class AccessDeniedError extends PipelineError {
+  readonly permanent = true;
+  readonly code = 'ACCESS_DENIED';
+}
+
 /** DynamoDB throttled or failed: worth a retry. */
 export class LedgerUnavailableError extends PipelineError {
   readonly permanent = false;
@@ -82,6 +91,7 @@ export const PERMANENT_FAILURE_NAMES = [
   'MissingAssetError',
   'InvalidEventError',
   'ConfigurationError',
+  'AccessDeniedError',
 ] as const;
 
 /** Classifies SDK errors: throttling, 5xx and network failures are transient. */

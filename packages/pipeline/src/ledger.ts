@@ -124,8 +124,9 @@ export class JobLedger {
 
   /**
    * Claims an upload for one execution. Succeeds for a new upload, for one whose earlier run
-   * FAILED, and for one whose PENDING/PROCESSING lease expired (its runner died). Otherwise
-   * the upload is a duplicate delivery and the existing record is returned.
+   * FAILED, for one whose PENDING/PROCESSING lease expired (its runner died), and again for the
+   * execution that already holds the claim (its validation is being retried). Otherwise the
+   * upload is a duplicate delivery and the existing record is returned.
    */
   async claim(source: ObjectRef, jobId: string, executionId: string, now: Date, leaseSeconds: number): Promise<ClaimResult> {
     const timestamp = now.toISOString();
@@ -168,6 +169,11 @@ export class JobLedger {
     } catch (error) {
       if (isConditionFailure(error)) {
         const existing = await this.get(jobId);
+        // A Retry of the same execution (validation failed transiently after the claim) finds
+        // its own claim: it is still the owner, not a duplicate delivery.
+        if (existing && existing.executionId === executionId && (existing.status === 'PENDING' || existing.status === 'PROCESSING')) {
+          return { claimed: true, record: existing };
+        }
         if (existing) return { claimed: false, existing };
       }
       throw this.translate(error, 'claim');

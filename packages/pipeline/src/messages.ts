@@ -1,5 +1,6 @@
 import type { Placeholder } from '@imgflow/image-core';
 import type { ObjectRef } from './keys.js';
+import type { JobRecord } from './ledger.js';
 import type { JobStatus, OutputRecord, Timings } from './state.js';
 
 /**
@@ -52,4 +53,33 @@ export function notificationFor(
 
 export function attributesFor(message: JobNotification): MessageAttributes {
   return { status: message.status, event: message.event, ...(message.reason ? { reason: message.reason.code } : {}) };
+}
+
+/**
+ * The notification of a terminal ledger record, as the notify step would have sent it: for a
+ * runner that died between recording the outcome and publishing it.
+ */
+export function notificationFromRecord(record: JobRecord): JobNotification | undefined {
+  if (record.status !== 'SUCCEEDED' && record.status !== 'REJECTED' && record.status !== 'FAILED') return undefined;
+  const source: ObjectRef = {
+    bucket: record.sourceBucket,
+    key: record.sourceKey,
+    etag: record.etag,
+    size: record.size,
+    ...(record.versionId ? { versionId: record.versionId } : {}),
+  };
+  const common = { jobId: record.jobId, source, timings: record.timings ?? {}, executionId: record.executionId, finishedAt: record.updatedAt };
+  if (record.status === 'SUCCEEDED') {
+    return notificationFor('SUCCEEDED', {
+      ...common,
+      ...(record.outputBucket ? { outputBucket: record.outputBucket } : {}),
+      outputs: record.outputs ?? [],
+      ...(record.placeholder ? { placeholder: record.placeholder } : {}),
+      cacheHit: record.cacheHit ?? false,
+    });
+  }
+  return notificationFor(record.status, {
+    ...common,
+    reason: { code: record.reasonCode ?? 'INTERNAL_ERROR', error: record.reasonError ?? 'Unknown', message: record.reasonMessage ?? '' },
+  });
 }

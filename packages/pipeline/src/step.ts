@@ -28,7 +28,8 @@ export function defineStep<I, O>(step: string, getDeps: () => StepDeps, body: (i
       return output;
     } catch (error) {
       const failure = asStepError(error);
-      const log = { step, error: failure.name, message: failure.message };
+      // Not `message`: Powertools reserves that key for the log line itself and drops the field.
+      const log = { step, error: failure.name, errorMessage: failure.message };
       if (deps) deps.logger.warn(`${step} failed`, log);
       else console.error(JSON.stringify({ level: 'ERROR', event: `${step} could not start`, ...log }));
       throw failure;

@@ -6,7 +6,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { SourceMissingError, StorageUnavailableError, isTransientAwsError } from './errors.js';
+import { AccessDeniedError, SourceMissingError, StorageUnavailableError, isTransientAwsError } from './errors.js';
 
 export interface ObjectLocation {
   bucket: string;
@@ -22,7 +22,7 @@ function describe(location: ObjectLocation): string {
   return `s3://${location.bucket}/${location.key}`;
 }
 
-/** S3 as the steps use it. Errors come out named: SourceMissingError (permanent) or StorageUnavailableError (transient). */
+/** S3 as the steps use it. Errors come out named: SourceMissingError, AccessDeniedError (permanent) or StorageUnavailableError (transient). */
 export class Storage {
   constructor(private readonly s3: S3Client) {}
 
@@ -128,7 +128,7 @@ export class Storage {
   }
 
   private translate(error: unknown, location: ObjectLocation, action: string): Error {
-    if (error instanceof SourceMissingError || error instanceof StorageUnavailableError) return error;
+    if (error instanceof SourceMissingError || error instanceof StorageUnavailableError || error instanceof AccessDeniedError) return error;
     const status = statusOf(error);
     const name = (error as Error).name;
     if (status === 404 || name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchBucket') {
@@ -140,7 +140,7 @@ export class Storage {
       });
     }
     if (status === 403 || name === 'AccessDenied') {
-      return new SourceMissingError(`Access to ${describe(location)} is denied: check the function's role`, { cause: error });
+      return new AccessDeniedError(`Access to ${describe(location)} is denied: check the function's role and the bucket and key policies`, { cause: error });
     }
     const reason = isTransientAwsError(error) ? 'is unavailable' : 'failed';
     return new StorageUnavailableError(`S3 ${reason} on ${action} of ${describe(location)}: ${(error as Error).message}`, { cause: error });
