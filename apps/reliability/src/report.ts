@@ -1,0 +1,102 @@
+import type { ScenarioResult } from './faults.js';
+import type { HostileResult } from './hostile.js';
+import { type DataDirAudit, LARGE_IMAGE_EXPECTED, LAMBDA_MEMORY_MB, type LargeImageResult, type LoadResult } from './load.js';
+import type { AuditResult, LogScanResult } from './security.js';
+
+/** Everything one `make reliability` run measured. Written as JSON to bench/results/reliability.json. */
+export interface ReliabilityReport {
+  generatedAt: string;
+  mode: 'full' | 'quick';
+  load: LoadResult;
+  restart: DataDirAudit & { killedAfter: number; firstRunFinished: number };
+  faults: ScenarioResult[];
+  hostile: HostileResult[];
+  keyLayout: { keys: number; problems: string[] };
+  largeImages: LargeImageResult[];
+  logs: LogScanResult;
+  audit: AuditResult;
+}
+
+export interface Figures {
+  imagesProcessed: number;
+  faultsInjected: number;
+  faultsSurvived: number;
+  hostileTried: number;
+  hostileRejected: number;
+  recordsLost: number;
+  duplicates: number;
+  leftoverWork: number;
+  peakMemoryMb: number;
+  largeImagePeakMb: number;
+  /** Failed checks besides the must-be-zero counts (a fault or hostile input not handled as required, a leak). */
+  failedChecks: string[];
+}
+
+/** The table's figures, and every check that failed. */
+export function figures(report: ReliabilityReport): Figures {
+  const failedChecks: string[] = [];
+  for (const fault of report.faults) for (const problem of fault.problems) failedChecks.push(`fault "${fault.name}": ${problem}`);
+  for (const hostile of report.hostile) for (const problem of hostile.problems) failedChecks.push(`hostile "${hostile.name}": ${problem}`);
+  for (const problem of report.keyLayout.problems) failedChecks.push(`key layout: ${problem}`);
+  for (const finding of report.logs.findings) failedChecks.push(`logs: ${finding}`);
+  for (const large of report.largeImages) {
+    const expected = LARGE_IMAGE_EXPECTED[large.case];
+    if (large.status !== expected.status || large.code !== expected.code) {
+      failedChecks.push(`${large.name}: ended ${large.status} ${large.code ?? ''}, expected ${expected.status} ${expected.code ?? ''}`);
+    }
+    if (large.maxRssMb >= LAMBDA_MEMORY_MB) failedChecks.push(`${large.name}: peak RSS ${large.maxRssMb} MB, over a ${LAMBDA_MEMORY_MB} MB Lambda`);
+  }
+  if (report.audit.status === 'failed') failedChecks.push(`audit: ${report.audit.high} high, ${report.audit.critical} critical advisories`);
+  const hostileRejected = report.hostile.filter((hostile) => hostile.problems.length === 0).length;
+  return {
+    imagesProcessed: report.load.images + report.restart.images + report.faults.length + report.hostile.length + report.largeImages.length + report.logs.jobs,
+    faultsInjected: report.faults.length,
+    faultsSurvived: report.faults.filter((fault) => fault.problems.length === 0).length,
+    hostileTried: report.hostile.length + report.keyLayout.keys,
+    hostileRejected: hostileRejected + report.keyLayout.keys - report.keyLayout.problems.length,
+    recordsLost: report.load.lost.length + report.restart.lost.length,
+    duplicates: report.load.duplicates.length + report.restart.duplicates.length,
+    leftoverWork: report.load.leftoverWork + report.restart.leftoverWork,
+    peakMemoryMb: report.load.peakRssMb,
+    largeImagePeakMb: Math.max(0, ...report.largeImages.filter((large) => large.status === 'SUCCEEDED').map((large) => large.maxRssMb)),
+    failedChecks,
+  };
+}
+
+/** Whether the run proves what it must: every must-be-zero figure zero and no check failed. */
+export function passed(values: Figures): boolean {
+  return values.recordsLost === 0 && values.duplicates === 0 && values.leftoverWork === 0 && values.failedChecks.length === 0;
+}
+
+function auditText(audit: AuditResult): string {
+  if (audit.status === 'not run') return `not run: ${audit.reason ?? 'unknown reason'}`;
+  return `${audit.status}: ${audit.high} high, ${audit.critical} critical`;
+}
+
+/** The one table `make reliability` prints. */
+export function renderReport(report: ReliabilityReport): string {
+  const values = figures(report);
+  const large = report.largeImages.map((each) => `${each.name}: ${each.status}${each.code ? ` ${each.code}` : ''}, ${each.maxRssMb} MB`).join('; ');
+  const rows: Array<[string, string, string]> = [
+    ['images processed', String(values.imagesProcessed), `load ${report.load.images} (${report.load.invalid} invalid, concurrency ${report.load.concurrency}, ${report.load.seconds} s), kill-and-rerun ${report.restart.images}, faults/hostile/large/logs the rest`],
+    ['load outcomes', Object.entries(report.load.byStatus).map(([status, count]) => `${status} ${count}`).join(', '), `${report.load.outputs} outputs`],
+    ['faults injected / survived', `${values.faultsInjected} / ${values.faultsSurvived}`, 'S3 get/put errors and slowness, DynamoDB throttling, SNS, crash, timeout, claim race'],
+    ['hostile inputs tried / handled', `${values.hostileTried} / ${values.hostileRejected}`, 'each with its exact reason code; keys checked through the emulator or outputStem'],
+    ['records lost (must be 0)', String(values.recordsLost), ''],
+    ['duplicates (must be 0)', String(values.duplicates), 'records, notifications, outputs'],
+    ['leftover work objects (must be 0)', String(values.leftoverWork), ''],
+    ['peak memory, load run (MB)', String(values.peakMemoryMb), `RSS of the runner process (emulators and all handlers in one process); getrusage max ${report.load.maxRssMb} MB`],
+    ['50 MP peak RSS (MB, limit 1024)', String(values.largeImagePeakMb), large],
+    ['kill-and-rerun', report.restart.lost.length + report.restart.duplicates.length === 0 ? 'ok' : 'FAILED', `killed after ${report.restart.killedAfter} of ${report.restart.images} finished`],
+    ['secrets in logs/notifications', String(report.logs.findings.length), `${report.logs.logLines} DEBUG log lines, ${report.logs.notifications} notifications scanned`],
+    ['dependency audit', auditText(report.audit), ''],
+  ];
+  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column]?.length ?? 0), 6));
+  const line = (cells: [string, string, string]) => `| ${cells.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join(' | ')} |`;
+  const rule = `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`;
+  const out = [line(['figure', 'value', 'detail']), rule, ...rows.map(line)];
+  if (values.failedChecks.length > 0) out.push('', 'failed checks:', ...values.failedChecks.map((check) => `  - ${check}`));
+  for (const problem of [...report.load.lost, ...report.restart.lost, ...report.load.duplicates, ...report.restart.duplicates].slice(0, 20)) out.push(`  - ${problem}`);
+  out.push('', passed(values) ? 'reliability: PASSED' : 'reliability: FAILED');
+  return out.join('\n');
+}
