@@ -122,7 +122,6 @@ describe('function roles: exactly what each handler does', () => {
   const ASSETS = '${var.output_bucket_arn}/${var.assets_prefix}*';
   const TABLE = '${var.jobs_table_arn}';
   const CONTENT_INDEX = '${var.jobs_table_arn}/index/byContent';
-  const OUTPUT_BUCKET = '${var.output_bucket_arn}';
   const TOPICS = ['${var.success_topic_arn}', '${var.error_topic_arn}'];
   const OWN_LOG_GROUP = '${aws_cloudwatch_log_group.this[each.key].arn}:*';
 
@@ -162,7 +161,6 @@ describe('function roles: exactly what each handler does', () => {
       ...LOGS,
       'dynamodb:UpdateItem': [TABLE],
       'dynamodb:GetItem': [TABLE],
-      's3:ListBucket': [OUTPUT_BUCKET],
       's3:DeleteObject': [WORK],
       'sns:Publish': TOPICS,
     },
@@ -199,10 +197,11 @@ describe('function roles: exactly what each handler does', () => {
     expect(mapping).toEqual(Object.fromEntries(FUNCTION_NAMES.map((name) => [name, `\${data.aws_iam_policy_document.${name}.json}`])));
   });
 
-  it('notify lists the output bucket only under the work prefix', async () => {
-    const notify = statementsOf(policyDocuments(await loadModule('functions')).notify as Hcl);
-    const list = notify.find((statement) => statement.actions.includes('s3:ListBucket'));
-    expect(list?.conditions).toEqual([{ test: 'StringLike', variable: 's3:prefix', values: ['${var.work_prefix}*'] }]);
+  it('no function may list a bucket: work objects are deleted by their known keys', async () => {
+    const documents = policyDocuments(await loadModule('functions'));
+    for (const name of FUNCTION_NAMES) {
+      expect(statementsOf(documents[name] as Hcl).flatMap((statement) => statement.actions), name).not.toContain('s3:ListBucket');
+    }
   });
 
   it('X-Ray is granted only when tracing is Active, KMS only on the given key', async () => {

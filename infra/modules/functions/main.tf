@@ -167,18 +167,6 @@ data "aws_iam_policy_document" "notify" {
   }
 
   statement {
-    sid       = "ListWorkObjects"
-    actions   = ["s3:ListBucket"]
-    resources = [var.output_bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["${var.work_prefix}*"]
-    }
-  }
-
-  statement {
     sid       = "DeleteWorkObjects"
     actions   = ["s3:DeleteObject"]
     resources = [local.output_work]

@@ -12,11 +12,11 @@ import {
   type StepHandler,
   type Timings,
   type ValidateResult,
+  bundleKeys,
   defineStep,
   jobIdFor,
   notificationFor,
   objectFromEvent,
-  workPrefixFor,
 } from '@imgflow/pipeline';
 import type { Placeholder } from '@imgflow/image-core';
 
@@ -100,7 +100,7 @@ export async function notify(input: NotifyInput, deps: StepDeps): Promise<Notify
     // A run that lost the job (its lease expired, another run took over) leaves the work
     // prefix alone: it now belongs to the run that owns the job.
     if (!owned) return { jobId: job.jobId, status: 'SUCCEEDED', messageId: 'not-owner' };
-    await storage.deletePrefix(config.outputBucket, workPrefixFor(config.workPrefix, job.jobId));
+    await storage.deleteKeys(config.outputBucket, bundleKeys(config.workPrefix, job.jobId));
     const message = notificationFor('SUCCEEDED', {
       jobId: job.jobId,
       source: job.source,
@@ -130,7 +130,7 @@ export async function notify(input: NotifyInput, deps: StepDeps): Promise<Notify
   const executionId = (target.job?.executionId as string | undefined) ?? input.executionId;
   const owned = await ledger.finish(target.source, target.jobId, executionId, status, rejection, timings);
   if (!owned) return { jobId: target.jobId, status, messageId: 'not-owner' };
-  await storage.deletePrefix(config.outputBucket, workPrefixFor(config.workPrefix, target.jobId));
+  await storage.deleteKeys(config.outputBucket, bundleKeys(config.workPrefix, target.jobId));
   const message = notificationFor(status, {
     jobId: target.jobId,
     source: target.source,

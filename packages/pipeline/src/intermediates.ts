@@ -12,7 +12,7 @@ import {
 } from '@imgflow/image-core';
 import { performance } from 'node:perf_hooks';
 import type { StepDeps } from './deps.js';
-import { workKey } from './keys.js';
+import { bundleKey as bundleKeyFor } from './keys.js';
 import type { IntermediateResult, Job } from './state.js';
 import { elapsed } from './step.js';
 
@@ -61,7 +61,7 @@ export async function renderIntermediates(
   }
   let bundleKey: string | undefined;
   if (entries.length > 0) {
-    bundleKey = workKey(config.workPrefix, job.jobId, `${step}.bundle`);
+    bundleKey = bundleKeyFor(config.workPrefix, job.jobId, step);
     await storage.put({ bucket: config.outputBucket, key: bundleKey }, packBundle(entries), 'application/octet-stream');
   }
   return {

@@ -61,3 +61,20 @@ export function workPrefixFor(workPrefix: string, jobId: string): string {
 export function workKey(workPrefix: string, jobId: string, name: string): string {
   return `${workPrefixFor(workPrefix, jobId)}${name}`;
 }
+
+/** The steps that leave an intermediate bundle, one object each. */
+export const BUNDLE_STEPS = ['resize', 'filter'] as const;
+export type BundleStep = (typeof BUNDLE_STEPS)[number];
+
+/** The work object a branch writes: `work/<jobId>/<step>.bundle`. */
+export function bundleKey(workPrefix: string, jobId: string, step: BundleStep): string {
+  return workKey(workPrefix, jobId, `${step}.bundle`);
+}
+
+/**
+ * Every work object a job can have. Known in advance, so cleaning up is one DeleteObjects with
+ * no LIST (a LIST is billed like a PUT, and needs a wider grant).
+ */
+export function bundleKeys(workPrefix: string, jobId: string): string[] {
+  return BUNDLE_STEPS.map((step) => bundleKey(workPrefix, jobId, step));
+}
