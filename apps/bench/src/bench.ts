@@ -110,6 +110,8 @@ export interface RunRecord {
   order: number;
   wallMs: number;
   cpuMs: number;
+  /** The emulators' CPU serving this run (imgflow, naive), apart from cpuMs. */
+  serviceCpuMs?: number;
   error?: string;
 }
 
@@ -124,6 +126,8 @@ export interface VariantSummary {
   failures: number;
   wallMs: { p50: number; p95: number; mean: number };
   cpuMsPerImage: number;
+  /** The emulators' CPU per image, not billed to any Lambda (null when the variant has none). */
+  serviceCpuMsPerImage: number | null;
   imagesPerSecond: { c1: number; c2: number | null };
   peakRssMiB: number | null;
   /** RSS of the worker after start-up (emulators loaded), before any image. */
@@ -236,7 +240,15 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           try {
             const result = await variant.run(request);
             results.set(resultKey(variant.name, image.id, repetition), result);
-            records.push({ variant: variant.name, image: image.id, repetition, order: position, wallMs: result.wallMs, cpuMs: result.cpuMs });
+            records.push({
+              variant: variant.name,
+              image: image.id,
+              repetition,
+              order: position,
+              wallMs: result.wallMs,
+              cpuMs: result.cpuMs,
+              ...(result.serviceCpuMs !== undefined ? { serviceCpuMs: result.serviceCpuMs } : {}),
+            });
             peakRss.set(variant.name, Math.max(peakRss.get(variant.name) ?? 0, result.peakRssBytes));
             line.push(`${variant.name} ${seconds(result.wallMs)}`);
           } catch (error) {
@@ -290,6 +302,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       failures: mine.length - ok.length,
       wallMs: { p50: percentile(walls, 50), p95: percentile(walls, 95), mean: mean(walls) },
       cpuMsPerImage: mean(ok.map((record) => record.cpuMs)),
+      serviceCpuMsPerImage: ok.some((record) => record.serviceCpuMs !== undefined) ? mean(ok.map((record) => record.serviceCpuMs ?? 0)) : null,
       imagesPerSecond: { c1: ok.length / (sum(walls) / 1000), c2: c2.get(variant.name)?.imagesPerSecond ?? null },
       peakRssMiB: peakRss.get(variant.name) ? (peakRss.get(variant.name) as number) / 2 ** 20 : null,
       baselineRssMiB: baseline ? baseline / 2 ** 20 : null,

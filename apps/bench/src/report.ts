@@ -29,7 +29,7 @@ function spread(values: number[], format: (value: number) => string = String): s
 
 export function timingTable(result: BenchResult): string {
   return table(
-    ['variant', 'p50 s/img', 'p95 s/img', 'CPU ms/img', 'img/s c1', 'img/s c2', 'peak RSS MiB', 'CPU ×floor', 'wall ×floor', 'CPU ×naive', 'wall ×naive'],
+    ['variant', 'p50 s/img', 'p95 s/img', 'CPU ms/img', 'emulators CPU ms/img', 'img/s c1', 'img/s c2', 'peak RSS MiB', 'CPU ×floor', 'wall ×floor', 'CPU ×naive', 'wall ×naive'],
     present(result).map((name) => {
       const summary = result.variants[name];
       if (!summary) return [name];
@@ -40,6 +40,7 @@ export function timingTable(result: BenchResult): string {
         fixed(summary.wallMs.p50 / 1000),
         fixed(summary.wallMs.p95 / 1000),
         fixed(summary.cpuMsPerImage, 0),
+        fixed(summary.serviceCpuMsPerImage, 0),
         fixed(summary.imagesPerSecond.c1),
         fixed(summary.imagesPerSecond.c2),
         fixed(summary.peakRssMiB, 0),

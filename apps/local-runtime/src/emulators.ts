@@ -9,9 +9,17 @@ import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import S3rver from 's3rver';
 
 /** Where the emulators listen, and how to stop them. */
+export interface EmulatorEndpoints {
+  s3: string;
+  dynamodb: string;
+  sns: string;
+  sqs: string;
+}
+
 export interface Emulators {
-  endpoints: { s3: string; dynamodb: string; sns: string; sqs: string };
-  s3rver: S3rver;
+  endpoints: EmulatorEndpoints;
+  /** The in-process S3 emulator (its events drive the trigger); absent for emulators in another process. */
+  s3rver?: S3rver;
   /** Data directory (persistent when given, a temporary one otherwise). */
   dataDir: string;
   stop(): Promise<void>;

@@ -5,3 +5,4 @@ export * from './emulators.js';
 export * from './faults.js';
 export * from './runner.js';
 export * from './stack.js';
+export * from './emulator-process.js';

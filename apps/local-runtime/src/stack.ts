@@ -48,6 +48,11 @@ export interface LocalStackOptions {
   leaseSeconds?: number;
   /** Lambda timeouts (seconds) by function name (`imgflow-resize`, …); defaults as deployed. */
   timeouts?: Record<string, number>;
+  /**
+   * Emulators already running (e.g. in another process: `spawnEmulators`), instead of starting
+   * them in this one. The trigger needs the in-process S3 emulator; `execute()` works either way.
+   */
+  emulators?: Emulators;
   /** Handler logs (Powertools): SILENT by default locally. */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
@@ -55,6 +60,8 @@ export interface LocalStackOptions {
 export const UPLOAD_BUCKET = 'imgflow-uploads';
 export const OUTPUT_BUCKET = 'imgflow-outputs';
 export const JOBS_TABLE = 'imgflow-jobs';
+/** The buckets the emulators must have. */
+export const EMULATOR_BUCKETS = [UPLOAD_BUCKET, OUTPUT_BUCKET];
 
 /** Lambda timeouts in seconds, as infra/modules/image-pipeline sets them by default. */
 export const DEFAULT_TIMEOUTS: Record<string, number> = {
@@ -195,11 +202,11 @@ export class LocalStack {
   ) {}
 
   static async start(options: LocalStackOptions = {}): Promise<LocalStack> {
-    const emulators = await startEmulators({
-      buckets: [UPLOAD_BUCKET, OUTPUT_BUCKET],
+    const emulators: Emulators = options.emulators ?? (await startEmulators({
+      buckets: EMULATOR_BUCKETS,
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       ...(options.ports ? { ports: options.ports } : {}),
-    });
+    }));
     try {
       const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
       const clients = createClients({ ...common, endpoints: emulators.endpoints, maxAttempts: 1 });
@@ -288,6 +295,7 @@ export class LocalStack {
         }).catch(() => undefined);
       }
     };
+    if (!this.emulators.s3rver) throw new Error('The trigger needs the S3 emulator in this process; with emulators elsewhere, call execute()');
     this.emulators.s3rver.on('event', this.triggerHandler);
   }
 
@@ -328,7 +336,7 @@ export class LocalStack {
   }
 
   async stop(): Promise<void> {
-    if (this.triggerHandler) this.emulators.s3rver.off('event', this.triggerHandler);
+    if (this.triggerHandler) this.emulators.s3rver?.off('event', this.triggerHandler);
     await this.whenIdle();
     destroyClients(this.clients);
     this.uploader.destroy();

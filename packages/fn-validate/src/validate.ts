@@ -86,6 +86,7 @@ export async function validate(input: ValidateInput, deps: StepDeps): Promise<Va
       width: info.width,
       height: info.height,
       frames: info.frames,
+      icc: info.hasIccProfile,
       clean: isCleanOriginal(info),
       recipe: recipeFingerprint(config.recipe),
     };

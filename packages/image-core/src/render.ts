@@ -35,7 +35,7 @@ function openOriginal(input: Buffer, limits: ImageLimits, animated: boolean): Sh
  */
 export async function decodeForRenditions(
   input: Buffer,
-  info: ImageInfo,
+  info: Size,
   renditions: readonly RenditionGeometry[],
   options: DecodeOptions = {},
 ): Promise<WorkingImage> {

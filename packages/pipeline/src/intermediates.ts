@@ -6,7 +6,6 @@ import {
   decodeForRenditions,
   packBundle,
   placeholder,
-  probe,
   renderRendition,
   resizeOptions,
 } from '@imgflow/image-core';
@@ -38,10 +37,10 @@ export async function renderIntermediates(
     return { step, renditions: [], aliases: {}, millis: elapsed(started) };
   }
   const { config, storage } = deps;
+  // The job carries what validation read from the header: no second probe (or hash) here.
   let original: Buffer | undefined = await storage.get(job.source, job.source.etag);
-  const info = await probe(original);
-  const keepIcc = options.recipe.metadata.keep.includes('icc') && info.hasIccProfile;
-  const decoded = await decodeForRenditions(original, info, renditions, { limits: config.limits, keepIcc });
+  const keepIcc = options.recipe.metadata.keep.includes('icc') && job.icc;
+  const decoded = await decodeForRenditions(original, job, renditions, { limits: config.limits, keepIcc });
   original = undefined;
   const preview = options.withPlaceholder ? await placeholder(decoded, options.recipe.placeholder) : undefined;
   const assets = renditions.some((rendition) => rendition.filters.some((filter) => filter.type === 'watermark')) && options.assets ? await options.assets() : undefined;
@@ -55,7 +54,7 @@ export async function renderIntermediates(
       aliases[rendition.name] = existing;
       continue;
     }
-    entries.push({ name: rendition.name, image: await renderRendition(decoded, info, rendition, assets) });
+    entries.push({ name: rendition.name, image: await renderRendition(decoded, job, rendition, assets) });
     byLook.set(look, rendition.name);
     aliases[rendition.name] = rendition.name;
   }

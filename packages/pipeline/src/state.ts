@@ -14,6 +14,8 @@ export interface Job {
   width: number;
   height: number;
   frames: number;
+  /** The upload carries an ICC profile (kept when the recipe keeps icc). */
+  icc: boolean;
   /** Upright, sRGB, still, nothing to strip: the original may stand in for a same-size output (image-core isCleanOriginal). */
   clean: boolean;
   /** Fingerprint of the recipe the job runs (see image-core recipeFingerprint). */

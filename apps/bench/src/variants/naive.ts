@@ -3,9 +3,10 @@ import { performance } from 'node:perf_hooks';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Recipe } from '@imgflow/image-core';
-import { LocalStack } from '@imgflow/local-runtime';
+import { type EmulatorProcess, LocalStack, spawnEmulators } from '@imgflow/local-runtime';
 import sharp, { type Sharp } from 'sharp';
 import { RequestCounter } from '../counters.js';
+import { processCpuMs } from '../proc.js';
 import { benchKey, benchS3Client, deleteObjects } from './imgflow.js';
 import type { LambdaCall, LambdaRole, OutputFile, RunRequest, RunResult, Variant } from './types.js';
 
@@ -154,8 +155,9 @@ export async function naivePipeline(context: NaiveContext): Promise<OutputFile[]
 
 export class NaiveVariant implements Variant {
   readonly name = 'naive' as const;
-  readonly cpuMethod = 'process.cpuUsage() delta of the worker process around the run (the naive functions and the in-process S3 emulator serving them)';
-  readonly rssMethod = 'max RSS of the worker process (getrusage; includes the emulators)';
+  readonly cpuMethod =
+    'process.cpuUsage() delta of the worker process around the run: the naive functions and their SDK clients. The emulators run in a child process; their CPU is reported apart';
+  readonly rssMethod = 'max RSS of the worker process (getrusage): the naive functions, not the emulators';
   private readonly requests = new RequestCounter();
   private readonly uploader: S3Client;
 
@@ -163,6 +165,7 @@ export class NaiveVariant implements Variant {
     readonly stack: LocalStack,
     private readonly recipe: Recipe,
     private readonly topicArn: string,
+    private readonly emulators: EmulatorProcess,
   ) {
     this.requests.attach('s3', stack.clients.s3);
     this.requests.attach('sns', stack.clients.sns);
@@ -171,8 +174,9 @@ export class NaiveVariant implements Variant {
 
   /** Its own LocalStack: the same emulators imgflow runs on (only S3 and SNS are used). */
   static async start(recipe: Recipe): Promise<NaiveVariant> {
-    const stack = await LocalStack.start({ recipe });
-    return new NaiveVariant(stack, recipe, stack.config.successTopicArn);
+    const emulators = await spawnEmulators();
+    const stack = await LocalStack.start({ recipe, emulators });
+    return new NaiveVariant(stack, recipe, stack.config.successTopicArn, emulators);
   }
 
   async run(request: RunRequest): Promise<RunResult> {
@@ -191,6 +195,7 @@ export class NaiveVariant implements Variant {
     };
     this.requests.reset(context.original, { bucket: context.bucket, prefix: `${context.prefix}/out/` });
     const cpu = process.cpuUsage();
+    const serviceCpu = processCpuMs(this.emulators.pid);
     const started = performance.now();
     const outputs = await naivePipeline(context);
     await invoke(context, 'notify', { outputs: outputs.length }, async () => {
@@ -199,6 +204,7 @@ export class NaiveVariant implements Variant {
     });
     const wallMs = performance.now() - started;
     const used = process.cpuUsage(cpu);
+    const serviceCpuAfter = processCpuMs(this.emulators.pid);
     const model = naiveModel(this.recipe.renditions.length, outputs.length);
     const counters = {
       originalDecodes: context.decodes.original,
@@ -220,6 +226,7 @@ export class NaiveVariant implements Variant {
     return {
       wallMs,
       cpuMs: (used.user + used.system) / 1000,
+      ...(serviceCpu !== undefined && serviceCpuAfter !== undefined ? { serviceCpuMs: serviceCpuAfter - serviceCpu } : {}),
       counters,
       outputs: request.keepOutputs ? outputs : outputs.map(({ data: _data, ...output }) => output),
       lambda: context.lambda,

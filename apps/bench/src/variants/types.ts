@@ -28,6 +28,11 @@ export interface RunResult {
   wallMs: number;
   /** CPU time (user + system) of the run; how it is measured is the variant's cpuMethod. */
   cpuMs: number;
+  /**
+   * CPU time the emulators (S3, DynamoDB, SNS, in their own process) spent serving the run:
+   * on AWS that is the services' work, not in any Lambda's bill. Absent without emulators.
+   */
+  serviceCpuMs?: number;
   /** Exact counters; null for ImageMagick (one process, no S3, no workflow). */
   counters: Counters | null;
   outputs: OutputFile[];
