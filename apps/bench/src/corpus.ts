@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { validateImage } from '@imgflow/image-core';
-import { photoLike } from '@imgflow/samples';
+import { type SampleFile, photoLike } from '@imgflow/samples';
 import sharp from 'sharp';
 
 export interface BenchImage {
@@ -19,12 +19,8 @@ export interface BenchImage {
   bytes: number;
 }
 
-export interface GeneratedSpec {
-  name: string;
-  width: number;
-  height: number;
-  format: 'jpeg' | 'png' | 'webp';
-}
+/** A generated corpus image: name, size and format, as @imgflow/samples writes them. */
+export type GeneratedSpec = SampleFile;
 
 /** The generated part of the full corpus: photo-like pictures from 2 MP to 24 MP, in the three common formats. */
 export const FULL_CORPUS: readonly GeneratedSpec[] = [

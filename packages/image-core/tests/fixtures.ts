@@ -16,17 +16,10 @@ export function corpus(name: string): Promise<Buffer> {
   return readFile(join(CORPUS_DIR, name));
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so generated images are the same on every run. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic pseudo-random numbers: the same generator the sample images use.
+import { random } from '@imgflow/samples';
+
+export { random };
 
 export interface PhotoOptions {
   width: number;
