@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions as hcl2json returns them, not JavaScript templates.
 import { join } from 'node:path';
 import { jobsTableDefinition } from '@imgflow/pipeline';
+import { ARCHITECTURES, FUNCTIONS as RELEASE_FUNCTIONS, artifactName } from '@imgflow/release';
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, type Hcl, blocks, exists, loadModule, locals, moduleDir, policyDocuments, readText, resources, statementsOf } from './hcl.js';
 
@@ -160,6 +161,10 @@ describe('functions', () => {
       Object.values(suffixes).map((suffix) => template?.replace('${var.artifacts_dir}/', '').replace('${function}', name).replace('${local.zip_architecture}', suffix)),
     );
     expect(names).toEqual(FUNCTION_NAMES.flatMap((name) => [`${name}-arm64.zip`, `${name}-x64.zip`]));
+    // …which are exactly the files `make package` (apps/release) writes, for the functions it packages.
+    expect([...RELEASE_FUNCTIONS]).toEqual([...FUNCTION_NAMES]);
+    expect(names).toEqual(RELEASE_FUNCTIONS.flatMap((name) => [artifactName(name, 'arm64'), artifactName(name, 'x86_64')]));
+    expect(Object.keys(ARCHITECTURES)).toEqual(Object.keys(suffixes));
   });
 
   it('sets every IMGFLOW_* variable configFromEnv reads, and merges per-function extras over them', async () => {
