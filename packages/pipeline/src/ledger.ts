@@ -107,6 +107,11 @@ function updateExpression({ set, setIfMissing = {}, add = {}, remove = [] }: Exp
   return { UpdateExpression: clauses.join(' '), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
 }
 
+/** The upload's identity as ledger attributes (claim and finish both record it). */
+function sourceAttributes(source: ObjectRef) {
+  return { sourceBucket: source.bucket, sourceKey: source.key, versionId: source.versionId, etag: source.etag, size: source.size };
+}
+
 /** By name, not instanceof: the check must hold whichever copy of the SDK threw it. */
 function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
@@ -133,11 +138,7 @@ export class JobLedger {
     const update = updateExpression({
       set: {
         status: 'PENDING',
-        sourceBucket: source.bucket,
-        sourceKey: source.key,
-        versionId: source.versionId,
-        etag: source.etag,
-        size: source.size,
+        ...sourceAttributes(source),
         executionId,
         updatedAt: timestamp,
         leaseExpiresAt: new Date(now.getTime() + leaseSeconds * 1000).toISOString(),
@@ -254,11 +255,7 @@ export class JobLedger {
       {
         set: {
           status,
-          sourceBucket: source.bucket,
-          sourceKey: source.key,
-          versionId: source.versionId,
-          etag: source.etag,
-          size: source.size,
+          ...sourceAttributes(source),
           executionId,
           reasonCode: rejection.code,
           reasonError: rejection.error,

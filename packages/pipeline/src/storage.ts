@@ -2,7 +2,6 @@ import {
   CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -82,23 +81,6 @@ export class Storage {
     }
   }
 
-  /** Deletes every object under a prefix; returns how many were deleted. */
-  async deletePrefix(bucket: string, prefix: string): Promise<number> {
-    let deleted = 0;
-    let token: string | undefined;
-    try {
-      do {
-        const page = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-        const keys = (page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
-        deleted += await this.deleteKeys(bucket, keys);
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-    } catch (error) {
-      throw this.translate(error, { bucket, key: prefix }, 'clean up');
-    }
-    return deleted;
-  }
-
   async deleteKeys(bucket: string, keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
     try {
@@ -110,21 +92,6 @@ export class Storage {
       throw this.translate(error, { bucket, key: keys[0] ?? '' }, 'delete');
     }
     return keys.length;
-  }
-
-  async list(bucket: string, prefix: string): Promise<string[]> {
-    const keys: string[] = [];
-    let token: string | undefined;
-    try {
-      do {
-        const page = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-        for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-    } catch (error) {
-      throw this.translate(error, { bucket, key: prefix }, 'list');
-    }
-    return keys;
   }
 
   private translate(error: unknown, location: ObjectLocation, action: string): Error {
