@@ -1,4 +1,4 @@
-import { type Assets, MissingAssetError } from '@imgflow/image-core';
+import { type Assets, MissingAssetError, assetNames, renderBundle } from '@imgflow/image-core';
 import {
   type IntermediateResult,
   type Job,
@@ -6,8 +6,10 @@ import {
   type StepDeps,
   type StepHandler,
   defineStep,
+  elapsed,
 } from '@imgflow/pipeline';
-import { renderIntermediates } from '@imgflow/pipeline/intermediates';
+import { storeIntermediate } from '@imgflow/pipeline/intermediates';
+import { performance } from 'node:perf_hooks';
 
 export interface FilterInput {
   job: Job;
@@ -16,24 +18,27 @@ export interface FilterInput {
 /** Watermark images named by the recipe, read from the assets prefix once per container. */
 const assetCache = new Map<string, Buffer>();
 
-async function loadAssets(deps: StepDeps): Promise<Assets> {
+async function loadAssets(names: readonly string[], deps: StepDeps): Promise<Assets> {
   const { config, storage } = deps;
-  const names = new Set(
-    config.recipe.renditions.flatMap((rendition) => rendition.filters.flatMap((filter) => (filter.type === 'watermark' ? [filter.image] : []))),
-  );
+  const assets = new Map<string, Buffer>();
   for (const name of names) {
-    const cacheKey = `${config.outputBucket}/${config.assetsPrefix}${name}`;
-    if (assetCache.has(cacheKey)) continue;
-    try {
-      assetCache.set(cacheKey, await storage.get({ bucket: config.outputBucket, key: `${config.assetsPrefix}${name}` }));
-    } catch (error) {
-      if (error instanceof SourceMissingError) {
-        throw new MissingAssetError(`The watermark "${name}" is not at s3://${config.outputBucket}/${config.assetsPrefix}${name}`, { cause: error });
+    const location = { bucket: config.outputBucket, key: `${config.assetsPrefix}${name}` };
+    const cacheKey = `${location.bucket}/${location.key}`;
+    let asset = assetCache.get(cacheKey);
+    if (!asset) {
+      try {
+        asset = await storage.get(location);
+      } catch (error) {
+        if (error instanceof SourceMissingError) {
+          throw new MissingAssetError(`The watermark "${name}" is not at s3://${location.bucket}/${location.key}`, { cause: error });
+        }
+        throw error;
       }
-      throw error;
+      assetCache.set(cacheKey, asset);
     }
+    assets.set(name, asset);
   }
-  return new Map([...names].map((name) => [name, assetCache.get(`${config.outputBucket}/${config.assetsPrefix}${name}`) as Buffer]));
+  return assets;
 }
 
 /**
@@ -41,11 +46,17 @@ async function loadAssets(deps: StepDeps): Promise<Assets> {
  * order, stored as one bundle. With no such renditions it returns at once: no S3 request.
  */
 export async function filter(input: FilterInput, deps: StepDeps): Promise<IntermediateResult> {
-  const { recipe } = deps.config;
+  const started = performance.now();
+  const { job } = input;
+  const { config, storage } = deps;
+  const { recipe, limits } = config;
   const renditions = recipe.renditions.filter((rendition) => rendition.filters.length > 0);
+  if (renditions.length === 0) return { step: 'filter', renditions: [], aliases: {}, millis: elapsed(started) };
+  const assets = await loadAssets(assetNames(renditions), deps);
   // The placeholder comes from whichever branch decodes: this one only when every rendition has filters.
-  const withPlaceholder = renditions.length === recipe.renditions.length;
-  return renderIntermediates('filter', input.job, renditions, deps, { withPlaceholder, recipe, assets: () => loadAssets(deps) });
+  const placeholder = renditions.length === recipe.renditions.length;
+  const rendered = await renderBundle(await storage.get(job.source, job.source.etag), job, renditions, { recipe, limits, placeholder, assets });
+  return storeIntermediate('filter', job, rendered, deps, started);
 }
 
 export function createFilterHandler(getDeps: () => StepDeps): StepHandler<FilterInput, IntermediateResult> {

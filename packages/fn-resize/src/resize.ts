@@ -1,5 +1,7 @@
-import { type IntermediateResult, type Job, type StepDeps, type StepHandler, defineStep } from '@imgflow/pipeline';
-import { renderIntermediates } from '@imgflow/pipeline/intermediates';
+import { renderBundle } from '@imgflow/image-core';
+import { type IntermediateResult, type Job, type StepDeps, type StepHandler, defineStep, elapsed } from '@imgflow/pipeline';
+import { storeIntermediate } from '@imgflow/pipeline/intermediates';
+import { performance } from 'node:perf_hooks';
 
 export interface ResizeInput {
   job: Job;
@@ -11,9 +13,15 @@ export interface ResizeInput {
  * returns at once (ApplyFilters then computes the placeholder): no S3 request, no decode.
  */
 export async function resize(input: ResizeInput, deps: StepDeps): Promise<IntermediateResult> {
-  const { recipe } = deps.config;
+  const started = performance.now();
+  const { job } = input;
+  const { config, storage } = deps;
+  const { recipe, limits } = config;
   const renditions = recipe.renditions.filter((rendition) => rendition.filters.length === 0);
-  return renderIntermediates('resize', input.job, renditions, deps, { withPlaceholder: renditions.length > 0, recipe });
+  if (renditions.length === 0) return { step: 'resize', renditions: [], aliases: {}, millis: elapsed(started) };
+  // The job carries what validation read from the header: no second probe (or hash) here.
+  const rendered = await renderBundle(await storage.get(job.source, job.source.etag), job, renditions, { recipe, limits, placeholder: true });
+  return storeIntermediate('resize', job, rendered, deps, started);
 }
 
 export function createResizeHandler(getDeps: () => StepDeps): StepHandler<ResizeInput, IntermediateResult> {

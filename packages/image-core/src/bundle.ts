@@ -1,4 +1,10 @@
 import { InvalidImageError } from './errors.js';
+import type { Assets } from './filters.js';
+import { DEFAULT_LIMITS, type ImageLimits } from './limits.js';
+import { type Placeholder, placeholder } from './placeholder.js';
+import type { Recipe, Rendition } from './recipe.js';
+import { decodeForRenditions, lookOf, renderRendition } from './render.js';
+import type { Size } from './resize.js';
 import type { WorkingImage } from './working.js';
 
 /**
@@ -60,4 +66,70 @@ export function unpackBundle(bundle: Buffer): BundleEntry[] {
       image: { kind: entry.kind, width: entry.width, height: entry.height, channels: entry.channels, data: bundle.subarray(begin, begin + entry.length) },
     };
   });
+}
+
+/** What renderBundle needs to know about the original, as validation read it from the header. */
+export interface BundleFacts extends Size {
+  /** The original carries an ICC profile (kept when the recipe keeps icc). */
+  icc: boolean;
+}
+
+export interface BundleOptions {
+  /** The recipe the renditions come from: its metadata (icc) and placeholder kind apply. */
+  recipe: Recipe;
+  /** Default: DEFAULT_LIMITS. */
+  limits?: ImageLimits;
+  /** Also compute the placeholder from this decode. Default: false. */
+  placeholder?: boolean;
+  /** The images the renditions' filters name (see assetNames). Default: none. */
+  assets?: Assets;
+}
+
+/** A bundle ready to store, and how its renditions map onto its entries. */
+export interface RenderedBundle {
+  /** packBundle of the distinct renditions; absent when there was nothing to render. */
+  bundle?: Buffer;
+  renditions: string[];
+  /** Rendition name → the bundle entry holding its pixels (identical renditions share one entry). */
+  aliases: Record<string, string>;
+  placeholder?: Placeholder;
+}
+
+/**
+ * Decodes the original once at the size the renditions need, derives each distinct rendition
+ * (size, crop, filters) and packs them into one bundle, so a pipeline step stores all of them
+ * with one write. With no renditions it decodes nothing.
+ */
+export function renderBundle(original: Buffer, facts: BundleFacts, renditions: readonly Rendition[], options: BundleOptions): Promise<RenderedBundle> {
+  if (renditions.length === 0) return Promise.resolve({ renditions: [], aliases: {} });
+  const keepIcc = options.recipe.metadata.keep.includes('icc') && facts.icc;
+  // Not an async function: an async function keeps its arguments alive until it returns, and
+  // the original (often the largest buffer of the job) is garbage once it is decoded.
+  const decoded = decodeForRenditions(original, facts, renditions, { limits: options.limits ?? DEFAULT_LIMITS, keepIcc });
+  return bundleFrom(decoded, facts, renditions, options);
+}
+
+async function bundleFrom(pending: Promise<WorkingImage>, facts: BundleFacts, renditions: readonly Rendition[], options: BundleOptions): Promise<RenderedBundle> {
+  const decoded = await pending;
+  const preview = options.placeholder ? await placeholder(decoded, options.recipe.placeholder) : undefined;
+  const entries: BundleEntry[] = [];
+  const aliases: Record<string, string> = {};
+  const byLook = new Map<string, string>();
+  for (const rendition of renditions) {
+    const look = lookOf(facts, rendition);
+    const existing = byLook.get(look);
+    if (existing) {
+      aliases[rendition.name] = existing;
+      continue;
+    }
+    entries.push({ name: rendition.name, image: await renderRendition(decoded, facts, rendition, options.assets) });
+    byLook.set(look, rendition.name);
+    aliases[rendition.name] = rendition.name;
+  }
+  return {
+    bundle: packBundle(entries),
+    renditions: renditions.map((rendition) => rendition.name),
+    aliases,
+    ...(preview ? { placeholder: preview } : {}),
+  };
 }

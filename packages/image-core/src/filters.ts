@@ -1,10 +1,16 @@
 import sharp, { type Sharp } from 'sharp';
 import { MissingAssetError, toImageError } from './errors.js';
-import type { Filter, Position } from './recipe.js';
+import type { Filter, Position, Rendition } from './recipe.js';
 import { type WorkingImage, capture, hasAlpha, open } from './working.js';
 
 /** Images a recipe refers to by name (e.g. watermarks), supplied by the caller. */
 export type Assets = ReadonlyMap<string, Buffer>;
+
+/** The names of the assets the renditions' filters refer to, each once: what the caller must supply as Assets. */
+export function assetNames(renditions: readonly Pick<Rendition, 'filters'>[]): string[] {
+  const names = renditions.flatMap((rendition) => rendition.filters.flatMap((filter) => (filter.type === 'watermark' ? [filter.image] : [])));
+  return [...new Set(names)];
+}
 
 const SEPIA: number[][] = [
   [0.393, 0.769, 0.189],

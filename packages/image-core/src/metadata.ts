@@ -1,6 +1,6 @@
 import exifReader from 'exif-reader';
-import type { Sharp } from 'sharp';
-import type { MetadataKeep } from './recipe.js';
+import sharp, { type Sharp } from 'sharp';
+import type { MetadataKeep, Recipe } from './recipe.js';
 
 /** The rights fields worth carrying into outputs. Everything else (GPS above all) is dropped. */
 export interface Rights {
@@ -28,6 +28,13 @@ export function readRights(exif: Buffer | undefined): Rights {
   } catch {
     return {};
   }
+}
+
+/** The rights an original's outputs carry: none unless the recipe keeps copyright. */
+export async function originalRights(original: Buffer, recipe: Pick<Recipe, 'metadata'>): Promise<Rights> {
+  if (!recipe.metadata.keep.includes('copyright')) return {};
+  const { exif } = await sharp(original).metadata();
+  return readRights(exif);
 }
 
 /**

@@ -5,7 +5,7 @@ import { type Assets, applyFilters } from './filters.js';
 import { ANIMATED_OUTPUT_FORMATS, FILE_EXTENSIONS, MEDIA_TYPES, type OutputFormat } from './formats.js';
 import { DEFAULT_LIMITS, type ImageLimits } from './limits.js';
 import { validateImage } from './validate.js';
-import { type Rights, readRights } from './metadata.js';
+import { originalRights } from './metadata.js';
 import { type Placeholder, placeholder } from './placeholder.js';
 import type { ImageInfo } from './probe.js';
 import { type Recipe, type Rendition, formatsFor } from './recipe.js';
@@ -49,6 +49,11 @@ export async function decodeForRenditions(
   return capture(pipeline, options.keepIcc ? 'tiff' : 'raw', 'Decoding the image');
 }
 
+/** Two renditions with the same geometry and filters look the same: they are rendered (and encoded) once. */
+export function lookOf(original: Size, rendition: Rendition): string {
+  return JSON.stringify([resizeOptions(original, rendition), rendition.filters]);
+}
+
 /** Derives one rendition (size, crop, then its filters in order) from a decoded image. */
 export async function renderRendition(decoded: WorkingImage, original: Size, rendition: Rendition, assets: Assets = new Map()): Promise<WorkingImage> {
   const target = renditionSize(original, rendition);
@@ -61,7 +66,11 @@ export async function renderRendition(decoded: WorkingImage, original: Size, ren
 
 export interface RenderedOutput extends EncodedImage {
   rendition: string;
-  /** The original bytes were kept: re-encoding would only have made the file larger. */
+  /**
+   * The original stands in for this output: re-encoding would only have made the file larger.
+   * `bytes` is the original's size and `data` the original's bytes (empty when encodeOutputs
+   * was not given them: store the original itself, e.g. by a server-side copy).
+   */
   passthrough: boolean;
   animated: boolean;
 }
@@ -118,12 +127,6 @@ export function canPassThrough(original: OriginalFacts, rendition: Rendition, ou
   );
 }
 
-async function readRightsOf(input: Buffer, recipe: Recipe): Promise<Rights> {
-  if (!recipe.metadata.keep.includes('copyright')) return {};
-  const { exif } = await sharp(input).metadata();
-  return readRights(exif);
-}
-
 /** Animated WebP straight from the original: every frame resized. One extra decode per output. */
 export async function renderAnimated(input: Buffer, original: Size, rendition: Rendition, recipe: Recipe, limits: ImageLimits): Promise<RenderedOutput> {
   const format: OutputFormat = 'webp';
@@ -158,7 +161,7 @@ export async function renderAnimated(input: Buffer, original: Size, rendition: R
 export async function render(input: Buffer, recipe: Recipe, options: RenderOptions = {}): Promise<RenderResult> {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const info = options.info ?? (await validateImage(input, limits));
-  const rights = await readRightsOf(input, recipe);
+  const rights = await originalRights(input, recipe);
   const keepIcc = recipe.metadata.keep.includes('icc') && info.hasIccProfile;
   const decoded = await decodeForRenditions(input, info, recipe.renditions, { limits, keepIcc });
   if (options.counter) options.counter.originalDecodes += 1;
@@ -170,7 +173,7 @@ export async function render(input: Buffer, recipe: Recipe, options: RenderOptio
   const encodedByLook = new Map<string, Promise<EncodedImage>>();
   const outputs: RenderedOutput[] = [];
   for (const rendition of recipe.renditions) {
-    const look = JSON.stringify([resizeOptions(info, rendition), rendition.filters]);
+    const look = lookOf(info, rendition);
     let image = renditionsByLook.get(look);
     if (!image) {
       image = renderRendition(decoded, info, rendition, options.assets);

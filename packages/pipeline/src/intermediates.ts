@@ -1,74 +1,43 @@
-import {
-  type Assets,
-  type BundleEntry,
-  type Recipe,
-  type Rendition,
-  decodeForRenditions,
-  packBundle,
-  placeholder,
-  renderRendition,
-  resizeOptions,
-} from '@imgflow/image-core';
-import { performance } from 'node:perf_hooks';
+import type { IntermediateBundle, RenderedBundle } from '@imgflow/image-core';
 import type { StepDeps } from './deps.js';
 import { bundleKey as bundleKeyFor } from './keys.js';
 import type { IntermediateResult, Job } from './state.js';
 import { elapsed } from './step.js';
 
-/** Two renditions with the same geometry and filters look the same: they are rendered (and stored) once. */
-export function lookOf(job: Pick<Job, 'width' | 'height'>, rendition: Rendition): string {
-  return JSON.stringify([resizeOptions(job, rendition), rendition.filters]);
-}
-
 /**
- * What both parallel branches do, each for its own renditions: read the original, decode it
- * once at the size those renditions need, derive each distinct rendition, and store them all
- * as one bundle object under the job's work prefix (one PUT, whatever the recipe).
+ * Where a branch's bundle goes between steps: one object under the job's work prefix (one PUT,
+ * whatever the recipe), and the reference to it that travels in the workflow state instead of
+ * the pixels. With nothing rendered it writes nothing.
  */
-export async function renderIntermediates(
+export async function storeIntermediate(
   step: IntermediateResult['step'],
-  job: Job,
-  renditions: readonly Rendition[],
+  job: Pick<Job, 'jobId'>,
+  rendered: RenderedBundle,
   deps: StepDeps,
-  options: { withPlaceholder: boolean; recipe: Recipe; assets?: () => Promise<Assets> },
+  started: number,
 ): Promise<IntermediateResult> {
-  const started = performance.now();
-  if (renditions.length === 0) {
-    return { step, renditions: [], aliases: {}, millis: elapsed(started) };
-  }
   const { config, storage } = deps;
-  // The job carries what validation read from the header: no second probe (or hash) here.
-  let original: Buffer | undefined = await storage.get(job.source, job.source.etag);
-  const keepIcc = options.recipe.metadata.keep.includes('icc') && job.icc;
-  const decoded = await decodeForRenditions(original, job, renditions, { limits: config.limits, keepIcc });
-  original = undefined;
-  const preview = options.withPlaceholder ? await placeholder(decoded, options.recipe.placeholder) : undefined;
-  const assets = renditions.some((rendition) => rendition.filters.some((filter) => filter.type === 'watermark')) && options.assets ? await options.assets() : undefined;
-  const entries: BundleEntry[] = [];
-  const aliases: Record<string, string> = {};
-  const byLook = new Map<string, string>();
-  for (const rendition of renditions) {
-    const look = lookOf(job, rendition);
-    const existing = byLook.get(look);
-    if (existing) {
-      aliases[rendition.name] = existing;
-      continue;
-    }
-    entries.push({ name: rendition.name, image: await renderRendition(decoded, job, rendition, assets) });
-    byLook.set(look, rendition.name);
-    aliases[rendition.name] = rendition.name;
-  }
   let bundleKey: string | undefined;
-  if (entries.length > 0) {
+  if (rendered.bundle) {
     bundleKey = bundleKeyFor(config.workPrefix, job.jobId, step);
-    await storage.put({ bucket: config.outputBucket, key: bundleKey }, packBundle(entries), 'application/octet-stream');
+    await storage.put({ bucket: config.outputBucket, key: bundleKey }, rendered.bundle, 'application/octet-stream');
   }
   return {
     step,
     ...(bundleKey ? { bundleKey } : {}),
-    renditions: renditions.map((rendition) => rendition.name),
-    aliases,
-    ...(preview ? { placeholder: preview } : {}),
+    renditions: rendered.renditions,
+    aliases: rendered.aliases,
+    ...(rendered.placeholder ? { placeholder: rendered.placeholder } : {}),
     millis: elapsed(started),
   };
+}
+
+/** Reads back the bundles the branches stored, in order, for the encoder. */
+export async function loadIntermediates(intermediates: readonly IntermediateResult[], deps: StepDeps): Promise<IntermediateBundle[]> {
+  const { config, storage } = deps;
+  const bundles: IntermediateBundle[] = [];
+  for (const { bundleKey, aliases } of intermediates) {
+    bundles.push(bundleKey ? { bundle: await storage.get({ bucket: config.outputBucket, key: bundleKey }), aliases } : { aliases });
+  }
+  return bundles;
 }

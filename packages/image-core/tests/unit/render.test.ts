@@ -146,31 +146,6 @@ describe('render', () => {
   });
 });
 
-describe('bundle', () => {
-  it('round-trips several working images in one buffer, sharing memory', async () => {
-    const { packBundle, unpackBundle } = await import('../../src/index.js');
-    const a = { kind: 'raw' as const, data: Buffer.from([1, 2, 3, 4, 5, 6]), width: 2, height: 1, channels: 3 as const };
-    const b = { kind: 'raw' as const, data: Buffer.from([9, 8, 7, 6]), width: 1, height: 1, channels: 4 as const };
-    const packed = packBundle([
-      { name: 'a', image: a },
-      { name: 'b', image: b },
-    ]);
-    const entries = unpackBundle(packed);
-    expect(entries.map((entry) => [entry.name, entry.image.width, entry.image.channels, [...entry.image.data]])).toEqual([
-      ['a', 2, 3, [1, 2, 3, 4, 5, 6]],
-      ['b', 1, 4, [9, 8, 7, 6]],
-    ]);
-    expect(entries[0]?.image.data.buffer).toBe(packed.buffer);
-  });
-
-  it('refuses a foreign or truncated bundle with a named error', async () => {
-    const { packBundle, unpackBundle } = await import('../../src/index.js');
-    expect(() => unpackBundle(Buffer.from('hello world'))).toThrow(InvalidImageError);
-    const packed = packBundle([{ name: 'a', image: { kind: 'raw', data: Buffer.alloc(30), width: 10, height: 1, channels: 3 } }]);
-    expect(() => unpackBundle(packed.subarray(0, packed.length - 5))).toThrow('The intermediate bundle is truncated at "a"');
-  });
-});
-
 describe('render with metadata kept', () => {
   it("keeps the input's ICC profile through resize and filters when the recipe keeps icc, and converts to sRGB otherwise", async () => {
     const p3 = await photo({ width: 400, height: 300 }).withIccProfile('p3').jpeg({ quality: 90 }).toBuffer();
