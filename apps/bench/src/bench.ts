@@ -331,7 +331,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     if (naive) ratios.vsNaive[variant.name] = naive;
   }
 
-  const memory = memorySizes(options.root);
+  const memory = memorySizes();
   const cost: BenchResult['cost'] = {
     prices: PRICES,
     memoryMb: memory.sizes,

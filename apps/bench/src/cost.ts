@@ -1,30 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Counters } from './counters.js';
 import { type Architecture, DEFAULT_MEMORY_MB, type MemorySizes, PRICES, type Prices } from './prices.js';
 import type { LambdaCall } from './variants/types.js';
 
 export type Workflow = 'standard' | 'express';
 
-/**
- * The Lambda memory sizes of the Terraform module's defaults (`<step> = { memory_size = N, … }`
- * in infra/modules/image-pipeline), or DEFAULT_MEMORY_MB when the module is not there.
- */
-export function memorySizes(repositoryRoot: string): { sizes: MemorySizes; source: string } {
-  const dir = join(repositoryRoot, 'infra/modules/image-pipeline');
-  const sizes: MemorySizes = { ...DEFAULT_MEMORY_MB };
-  if (!existsSync(join(dir, 'variables.tf'))) return { sizes, source: 'apps/bench/src/prices.ts (no Terraform module found)' };
-  let found = 0;
-  for (const file of ['locals.tf', 'variables.tf']) {
-    const path = join(dir, file);
-    if (!existsSync(path)) continue;
-    for (const match of readFileSync(path, 'utf8').matchAll(/\b(validate|resize|filter|optimize|notify)\s*=\s*\{\s*memory_size\s*=\s*(\d+)/g)) {
-      sizes[match[1] as keyof MemorySizes] = Number(match[2]);
-      found += 1;
-    }
-  }
-  sizes.floor = Math.max(sizes.optimize, sizes.resize);
-  return { sizes, source: found > 0 ? 'infra/modules/image-pipeline (Terraform defaults)' : 'apps/bench/src/prices.ts (defaults not found in Terraform)' };
+/** The Lambda memory sizes the cost model prices: the workflow contract's defaults. */
+export function memorySizes(): { sizes: MemorySizes; source: string } {
+  return { sizes: { ...DEFAULT_MEMORY_MB }, source: 'infra/modules/workflow/contract.json (the memory sizes image-pipeline deploys by default)' };
 }
 
 /** What one image costs, by part, in USD. */

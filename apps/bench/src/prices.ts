@@ -1,3 +1,4 @@
+import { STEP_NAMES, type StepName, step } from '@imgflow/contract';
 /**
  * The price table of the cost model: the ONE place its numbers live. Region us-east-1 (N. Virginia),
  * on-demand list prices in USD, first pricing tier, free tiers ignored.
@@ -52,9 +53,12 @@ export type Architecture = keyof Prices['lambda']['gbSecond'];
 export const ARCHITECTURES: readonly Architecture[] = ['x86_64', 'arm64'];
 
 /**
- * Lambda memory sizes (MB) per function: the Terraform defaults of the image-pipeline module
- * (infra/modules/image-pipeline/locals.tf), read from there when the file exists; these otherwise.
- * The floor is one function doing all the work: it gets the largest size (optimize's).
+ * Lambda memory sizes (MB) per function: the workflow contract's defaults (what image-pipeline
+ * deploys unless told otherwise). The floor is one function doing all the work: it gets the
+ * largest size of the steps that decode and encode.
  */
-export const DEFAULT_MEMORY_MB = { validate: 512, resize: 1769, filter: 1769, optimize: 2048, notify: 256, floor: 2048 } as const;
+export const DEFAULT_MEMORY_MB = {
+  ...(Object.fromEntries(STEP_NAMES.map((name) => [name, step(name).memory_mb])) as Record<StepName, number>),
+  floor: Math.max(step('optimize').memory_mb, step('resize').memory_mb),
+} as const;
 export type MemorySizes = Record<keyof typeof DEFAULT_MEMORY_MB, number>;

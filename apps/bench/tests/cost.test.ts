@@ -1,6 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { STEP_NAMES, step } from '@imgflow/contract';
 import { describe, expect, it } from 'vitest';
 import { costPerImage, memorySizes, perMillion } from '../src/cost.js';
 import { DEFAULT_MEMORY_MB } from '../src/prices.js';
@@ -49,12 +47,12 @@ describe('the cost model', () => {
     expect(perMillion([a, b]).stepFunctions).toBeCloseTo(100, 6);
   });
 
-  it('reads the Lambda memory sizes from the Terraform defaults, or falls back', async () => {
-    const root = resolve(import.meta.dirname, '../../..');
-    const fromTerraform = memorySizes(root);
-    expect(Object.keys(fromTerraform.sizes).sort()).toEqual(['filter', 'floor', 'notify', 'optimize', 'resize', 'validate']);
-    const fallback = memorySizes(await mkdtemp(join(tmpdir(), 'imgflow-bench-')));
-    expect(fallback.sizes).toEqual(DEFAULT_MEMORY_MB);
+  it('prices the memory sizes of the workflow contract', () => {
+    const { sizes, source } = memorySizes();
+    expect(Object.keys(sizes).sort()).toEqual(['filter', 'floor', 'notify', 'optimize', 'resize', 'validate']);
+    for (const name of STEP_NAMES) expect(sizes[name]).toBe(step(name).memory_mb);
+    expect(sizes.floor).toBe(Math.max(...STEP_NAMES.map((name) => step(name).memory_mb)));
+    expect(source).toContain('contract.json');
   });
 });
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type RetryPolicy, type StepName, STEP_NAMES, contract, functionName, retryErrors } from '@imgflow/contract';
 import aslValidator from 'asl-validator';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -14,41 +15,49 @@ export const ASL_TEMPLATE_PATH = [join(here, 'imgflow.asl.json.tftpl'), resolve(
   existsSync(path),
 ) as string;
 
-/** The values Terraform passes to templatefile(); the local runtime passes the same names. */
-export interface AslVariables {
-  validate_function_arn: string;
-  resize_function_arn: string;
-  filter_function_arn: string;
-  optimize_function_arn: string;
-  notify_function_arn: string;
-  retry_interval_seconds: number;
-  retry_max_attempts: number;
-  retry_backoff_rate: number;
-  retry_max_delay_seconds: number;
-}
+export type RetrySettings = Omit<RetryPolicy, 'jitter_strategy'>;
 
-/** Defaults, mirrored by the workflow module's variables.tf. */
-export const DEFAULT_RETRY = {
-  retry_interval_seconds: 1,
-  retry_max_attempts: 3,
-  retry_backoff_rate: 2,
-  retry_max_delay_seconds: 30,
-} as const;
+/**
+ * The values Terraform passes to templatefile() (infra/modules/workflow/locals.tf,
+ * `template_variables`), built from the same contract by the same rules; a test renders both
+ * and compares the bytes.
+ */
+export type AslVariables = Record<`${StepName}_function_arn` | `${StepName}_retry_errors` | 'catch_errors' | 'retry_jitter_strategy', string> &
+  Record<`retry_${keyof RetrySettings}`, number>;
 
-export function localFunctionArn(name: string, region = 'us-east-1', account = '000000000000'): string {
-  return `arn:aws:lambda:${region}:${account}:function:imgflow-${name}`;
-}
-
-export function localAslVariables(overrides: Partial<AslVariables> = {}): AslVariables {
+export function aslTemplateVariables(functionArns: Record<StepName, string>, retry: Partial<RetrySettings> = {}): AslVariables {
+  const policy: RetrySettings = { ...contract.retry, ...retry };
+  const perStep = Object.fromEntries(
+    STEP_NAMES.flatMap((name) => [
+      [`${name}_function_arn`, functionArns[name]],
+      // Terraform's jsonencode() of a list of plain names is JSON.stringify's output.
+      [`${name}_retry_errors`, JSON.stringify(retryErrors(name))],
+    ]),
+  );
   return {
-    validate_function_arn: localFunctionArn('validate'),
-    resize_function_arn: localFunctionArn('resize'),
-    filter_function_arn: localFunctionArn('filter'),
-    optimize_function_arn: localFunctionArn('optimize'),
-    notify_function_arn: localFunctionArn('notify'),
-    ...DEFAULT_RETRY,
-    ...overrides,
-  };
+    ...perStep,
+    catch_errors: JSON.stringify(contract.workflow.catch_errors),
+    retry_interval_seconds: policy.interval_seconds,
+    retry_max_attempts: policy.max_attempts,
+    retry_backoff_rate: policy.backoff_rate,
+    retry_max_delay_seconds: policy.max_delay_seconds,
+    retry_jitter_strategy: contract.retry.jitter_strategy,
+  } as AslVariables;
+}
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT = '000000000000';
+/** The deployment name of the local runtime: its functions are imgflow-validate, imgflow-resize, … */
+export const LOCAL_DEPLOYMENT = 'imgflow';
+
+export function localFunctionArn(name: StepName, region = LOCAL_REGION, account = LOCAL_ACCOUNT): string {
+  return `arn:aws:lambda:${region}:${account}:function:${functionName(LOCAL_DEPLOYMENT, name)}`;
+}
+
+/** The template variables of the local runtime: local function ARNs, the contract's retry policy, then any overrides. */
+export function localAslVariables(overrides: Partial<AslVariables> = {}, retry: Partial<RetrySettings> = {}): AslVariables {
+  const arns = Object.fromEntries(STEP_NAMES.map((name) => [name, localFunctionArn(name)])) as Record<StepName, string>;
+  return { ...aslTemplateVariables(arns, retry), ...overrides };
 }
 
 /** Placeholders in a template: `${name}` (a `$${literal}` escape is not one). */
@@ -80,9 +89,13 @@ export async function loadTemplate(path = ASL_TEMPLATE_PATH): Promise<string> {
   return readFile(path, 'utf8');
 }
 
+/** The rendered template as text: what Terraform's templatefile() returns for the same variables, byte for byte. */
+export async function renderDefinitionText(variables: AslVariables = localAslVariables(), path = ASL_TEMPLATE_PATH): Promise<string> {
+  return renderTemplate(await loadTemplate(path), variables as unknown as Record<string, string | number>);
+}
+
 export async function renderDefinition(variables: AslVariables = localAslVariables(), path = ASL_TEMPLATE_PATH): Promise<AslDefinition> {
-  const text = renderTemplate(await loadTemplate(path), variables as unknown as Record<string, string | number>);
-  return JSON.parse(text) as AslDefinition;
+  return JSON.parse(await renderDefinitionText(variables, path)) as AslDefinition;
 }
 
 export interface AslValidation {

@@ -3,18 +3,21 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { type StepName, STEP_NAMES, contract, functionName, step, stepOfFunction } from '@imgflow/contract';
 import { createFilterHandler } from '@imgflow/fn-filter';
 import { createNotifyHandler } from '@imgflow/fn-notify';
 import { createOptimizeHandler } from '@imgflow/fn-optimize';
 import { createResizeHandler } from '@imgflow/fn-resize';
 import { createValidateHandler } from '@imgflow/fn-validate';
-import { DEFAULT_RECIPE, type ImageLimitsInput, type Recipe, resolveLimits } from '@imgflow/image-core';
+import type { ImageLimitsInput, Recipe, RecipeInput } from '@imgflow/image-core';
 import {
   type AwsClients,
   type JobNotification,
   type ObjectCreatedEvent,
   type ObjectRef,
   type PipelineConfig,
+  ConfigurationError,
+  configFromEnv,
   type S3NotificationRecord,
   type StepDeps,
   type JobLedger,
@@ -26,27 +29,25 @@ import {
   notificationFromRecord,
   objectCreatedFromRecord,
 } from '@imgflow/pipeline';
-import { type AslDefinition, type AslVariables, localAslVariables, renderDefinition, taskStates } from './asl.js';
+import { type AslDefinition, LOCAL_ACCOUNT, LOCAL_DEPLOYMENT, LOCAL_REGION, type RetrySettings, localAslVariables, renderDefinition, taskStates } from './asl.js';
 import { type Emulators, LOCAL_CREDENTIALS, startEmulators } from './emulators.js';
 import { FaultInjector } from './faults.js';
 import { type ExecutionListener, type ExecutionReport, WorkflowRunner } from './runner.js';
-
-export const LOCAL_REGION = 'us-east-1';
-export const LOCAL_ACCOUNT = '000000000000';
 
 export interface LocalStackOptions {
   /** Persist S3 objects and the ledger here (e.g. .imgflow). Absent: temporary, removed on stop. */
   dataDir?: string;
   /** Fixed loopback ports for `imgflow dev`; absent: free ports. */
   ports?: { s3?: number; dynamodb?: number; sns?: number };
-  recipe?: Recipe;
+  /** The recipe as a deployment's recipe_json holds it (what IMGFLOW_RECIPE carries); the functions' default recipe when absent. */
+  recipe?: RecipeInput | Recipe;
   limits?: ImageLimitsInput;
-  /** Retry settings rendered into the ASL, as Terraform would. */
-  retry?: Partial<Pick<AslVariables, 'retry_interval_seconds' | 'retry_max_attempts' | 'retry_backoff_rate' | 'retry_max_delay_seconds'>>;
+  /** Retry settings rendered into the ASL, as Terraform would (the workflow module's `retry`); the contract's otherwise. */
+  retry?: Partial<RetrySettings>;
   /** Shortens every Retry pause to this many milliseconds (tests); the ASL's own intervals otherwise. */
   retryPauseMs?: number;
   leaseSeconds?: number;
-  /** Lambda timeouts (seconds) by function name (`imgflow-resize`, …); defaults as deployed. */
+  /** Lambda timeouts (seconds) by function name (`imgflow-resize`, …); the contract's defaults otherwise. */
   timeouts?: Record<string, number>;
   /**
    * Emulators already running (e.g. in another process: `spawnEmulators`), instead of starting
@@ -63,14 +64,53 @@ export const JOBS_TABLE = 'imgflow-jobs';
 /** The buckets the emulators must have. */
 export const EMULATOR_BUCKETS = [UPLOAD_BUCKET, OUTPUT_BUCKET];
 
-/** Lambda timeouts in seconds, as infra/modules/image-pipeline sets them by default. */
-export const DEFAULT_TIMEOUTS: Record<string, number> = {
-  'imgflow-validate': 30,
-  'imgflow-resize': 120,
-  'imgflow-filter': 120,
-  'imgflow-optimize': 300,
-  'imgflow-notify': 30,
-};
+/** Lambda timeouts in seconds by function name, as deployed by default (the contract's). */
+export function defaultTimeouts(): Record<string, number> {
+  return Object.fromEntries(STEP_NAMES.map((name) => [functionName(LOCAL_DEPLOYMENT, name), step(name).timeout_seconds]));
+}
+
+/**
+ * The IMGFLOW_* environment the functions module sets on every function
+ * (infra/modules/functions/locals.tf): what is not given keeps configFromEnv's defaults, the
+ * contract's, exactly as a deployment that leaves those inputs unset.
+ */
+export function localEnvironment(settings: {
+  outputBucket: string;
+  jobsTable: string;
+  successTopicArn: string;
+  errorTopicArn: string;
+  recipe?: RecipeInput | Recipe;
+  limits?: ImageLimitsInput;
+  leaseSeconds?: number;
+}): Record<string, string> {
+  const environment: Record<string, string> = {
+    IMGFLOW_OUTPUT_BUCKET: settings.outputBucket,
+    IMGFLOW_JOBS_TABLE: settings.jobsTable,
+    IMGFLOW_SUCCESS_TOPIC_ARN: settings.successTopicArn,
+    IMGFLOW_ERROR_TOPIC_ARN: settings.errorTopicArn,
+    IMGFLOW_LIMITS: JSON.stringify(settings.limits ?? {}),
+    ...(settings.recipe ? { IMGFLOW_RECIPE: JSON.stringify(settings.recipe) } : {}),
+    ...(settings.leaseSeconds !== undefined ? { IMGFLOW_LEASE_SECONDS: String(settings.leaseSeconds) } : {}),
+  };
+  checkEnvironmentSize(environment);
+  return environment;
+}
+
+/**
+ * What the functions module's preconditions refuse at plan time, refused here too: the recipe and
+ * limits JSON must fit the share of Lambda's 4 KB environment the contract leaves them.
+ */
+export function checkEnvironmentSize(environment: Record<string, string>): void {
+  const { environment_max_bytes: max, environment_reserved_bytes: reserved } = contract.lambda;
+  const json = ['IMGFLOW_RECIPE', 'IMGFLOW_LIMITS'].reduce((total, name) => total + (environment[name] === undefined ? 0 : name.length + Buffer.byteLength(environment[name] as string)), 0);
+  if (json > max - reserved) {
+    throw new ConfigurationError(
+      `The recipe and limits JSON take ${json} bytes of the Lambda environment; at most ${max - reserved} fit beside the other IMGFLOW_* settings (Lambda allows ${max} bytes in all). Remove renditions or filters, or shorten names in the recipe: this configuration would not deploy.`,
+    );
+  }
+  const total = Object.entries(environment).reduce((sum, [name, value]) => sum + name.length + Buffer.byteLength(value), 0);
+  if (total > max) throw new ConfigurationError(`The Lambda environment would take ${total} bytes; Lambda allows ${max}: this configuration would not deploy.`);
+}
 
 /**
  * What Lambda does to an invocation that outlives its timeout: the invocation fails with
@@ -111,13 +151,13 @@ export function invocationDeps(deps: StepDeps, expired: () => boolean): StepDeps
   return { ...deps, storage: guard(deps.storage), ledger: guard(deps.ledger), notifier: guard(deps.notifier) };
 }
 
-/** Function names, as in the ARNs of the rendered ASL, mapped to the real handler factories. */
-const HANDLER_FACTORIES: Record<string, (getDeps: () => StepDeps) => (input: never) => Promise<unknown>> = {
-  'imgflow-validate': createValidateHandler,
-  'imgflow-resize': createResizeHandler,
-  'imgflow-filter': createFilterHandler,
-  'imgflow-optimize': createOptimizeHandler,
-  'imgflow-notify': createNotifyHandler,
+/** Each step of the contract bound to its real handler factory (the type makes the list complete). */
+const HANDLERS: Record<StepName, (getDeps: () => StepDeps) => (input: never) => Promise<unknown>> = {
+  validate: createValidateHandler,
+  resize: createResizeHandler,
+  filter: createFilterHandler,
+  optimize: createOptimizeHandler,
+  notify: createNotifyHandler,
 };
 
 /** Each Task state of the definition mapped, by the function in its Resource ARN, to the real handler. */
@@ -125,14 +165,15 @@ export function localHandlers(
   definition: AslDefinition,
   deps: StepDeps,
   faults: FaultInjector,
-  timeouts: Record<string, number> = DEFAULT_TIMEOUTS,
+  timeouts: Record<string, number> = {},
 ): Record<string, (input: unknown) => Promise<unknown>> {
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const { name, resource } of taskStates(definition)) {
-    const functionName = resource.split(':').pop() ?? '';
-    const factory = HANDLER_FACTORIES[functionName];
-    if (!factory) throw new Error(`Task state ${name} invokes ${resource}, which no local handler implements`);
-    const seconds = timeouts[functionName] ?? DEFAULT_TIMEOUTS[functionName] ?? 30;
+    const invoked = resource.split(':').pop() ?? '';
+    const stepName = stepOfFunction(LOCAL_DEPLOYMENT, invoked);
+    if (!stepName) throw new Error(`Task state ${name} invokes ${resource}, which no local handler implements`);
+    const factory = HANDLERS[stepName];
+    const seconds = timeouts[invoked] ?? step(stepName).timeout_seconds;
     handlers[name] = (input: unknown) => {
       let expired = false;
       const handler = factory(() => invocationDeps(deps, () => expired));
@@ -226,24 +267,23 @@ export class LocalStack {
       const failure = await topic('imgflow-error');
       sns.destroy();
 
-      const config: PipelineConfig = {
-        outputBucket: OUTPUT_BUCKET,
-        outputPrefix: 'renditions/',
-        workPrefix: 'work/',
-        assetsPrefix: 'assets/',
-        jobsTable: JOBS_TABLE,
-        successTopicArn: success.arn,
-        errorTopicArn: failure.arn,
-        recipe: options.recipe ?? DEFAULT_RECIPE,
-        limits: resolveLimits(options.limits ?? {}),
-        leaseSeconds: options.leaseSeconds ?? 900,
-        cacheControl: 'public, max-age=31536000, immutable',
-      };
+      // The same settings, through the same parser, as a deployed function reads them.
+      const config = configFromEnv(
+        localEnvironment({
+          outputBucket: OUTPUT_BUCKET,
+          jobsTable: JOBS_TABLE,
+          successTopicArn: success.arn,
+          errorTopicArn: failure.arn,
+          ...(options.recipe ? { recipe: options.recipe } : {}),
+          ...(options.limits ? { limits: options.limits } : {}),
+          ...(options.leaseSeconds !== undefined ? { leaseSeconds: options.leaseSeconds } : {}),
+        }),
+      );
       const deps = createDeps(config, clients, new Logger({ serviceName: 'imgflow-local', logLevel: options.logLevel ?? 'SILENT' }));
-      const definition = await renderDefinition(localAslVariables(options.retry ?? {}));
+      const definition = await renderDefinition(localAslVariables({}, options.retry ?? {}));
       const faults = new FaultInjector();
       faults.attachTo(clients);
-      const runner = new WorkflowRunner(definition, localHandlers(definition, deps, faults, { ...DEFAULT_TIMEOUTS, ...options.timeouts }), {
+      const runner = new WorkflowRunner(definition, localHandlers(definition, deps, faults, options.timeouts ?? {}), {
         region: LOCAL_REGION,
         account: LOCAL_ACCOUNT,
         ...(options.retryPauseMs !== undefined ? { retryPauseMs: options.retryPauseMs } : {}),

@@ -1,12 +1,12 @@
-import { PERMANENT_ERROR_NAMES, TRANSIENT_ERROR_NAMES, parseRecipe } from '@imgflow/image-core';
-import { PERMANENT_FAILURE_NAMES, REJECTION_ERROR_NAMES, RETRYABLE_ERROR_NAMES } from '@imgflow/pipeline';
+import { STEP_NAMES, contract, errorKind, retryErrors, step, stepOfState } from '@imgflow/contract';
+import { type RecipeInput, parseRecipe } from '@imgflow/image-core';
 import { describe, expect, it } from 'vitest';
 import {
   type AslDefinition,
   type AslState,
-  DEFAULT_RETRY,
   LocalStack,
   loadTemplate,
+  localEnvironment,
   localHandlers,
   localAslVariables,
   renderDefinition,
@@ -54,26 +54,36 @@ describe('the ASL template', () => {
     );
   });
 
-  it('retries only transient errors, and every transient error of the steps is retried', async () => {
+  it('retries exactly the contract\'s retry-kind errors of each step, and never a reject or fail kind', async () => {
     const definition = await renderDefinition();
-    const permanent = new Set<string>([...PERMANENT_ERROR_NAMES, ...REJECTION_ERROR_NAMES, ...PERMANENT_FAILURE_NAMES]);
-    for (const [name, state] of allStates(definition)) {
-      const retriers = (state.Retry as Array<{ ErrorEquals: string[]; JitterStrategy?: string; BackoffRate?: number }> | undefined) ?? [];
-      for (const retrier of retriers) {
-        for (const error of retrier.ErrorEquals) {
-          expect(permanent.has(error), `${name} retries permanent ${error}`).toBe(false);
-          expect(RETRYABLE_ERROR_NAMES as readonly string[], `${name} retries ${error}`).toContain(error);
-        }
-        expect(retrier.JitterStrategy).toBe('FULL');
-        expect(retrier.BackoffRate).toBeGreaterThan(1);
-      }
-      if (['ResizeImage', 'ApplyFilters', 'OptimizeImage', 'ValidateImage'].includes(name)) {
-        const retried = retriers.flatMap((retrier) => retrier.ErrorEquals);
-        for (const transient of [...TRANSIENT_ERROR_NAMES, 'StorageUnavailableError', 'LedgerUnavailableError']) {
-          expect(retried, `${name} should retry ${transient}`).toContain(transient);
-        }
-      }
+    const tasks = allStates(definition).filter(([, state]) => state.Type === 'Task');
+    expect(tasks.map(([name]) => name).sort()).toEqual(STEP_NAMES.flatMap((name) => step(name).states).sort());
+    for (const [name, state] of tasks) {
+      const stepName = stepOfState(name);
+      expect(stepName, `${name} belongs to a step of the contract`).toBeDefined();
+      const retriers = (state.Retry as Array<{ ErrorEquals: string[]; JitterStrategy?: string; BackoffRate?: number; MaxAttempts?: number }> | undefined) ?? [];
+      expect(retriers).toHaveLength(1);
+      const [retrier] = retriers;
+      expect(retrier?.ErrorEquals).toEqual(retryErrors(stepName as never));
+      for (const error of retrier?.ErrorEquals ?? []) expect(errorKind(error), `${name} retries ${error}`).toBe('retry');
+      expect(retrier?.JitterStrategy).toBe(contract.retry.jitter_strategy);
+      expect(retrier?.MaxAttempts).toBe(contract.retry.max_attempts);
+      expect(retrier?.BackoffRate).toBeGreaterThan(1);
     }
+    // The transient errors each working step can raise are among those retried.
+    for (const name of ['ValidateImage', 'ResizeImage', 'ApplyFilters', 'OptimizeImage']) {
+      const [, state] = tasks.find(([task]) => task === name) ?? [];
+      const retried = ((state?.Retry as Array<{ ErrorEquals: string[] }>) ?? []).flatMap((retrier) => retrier.ErrorEquals);
+      expect(retried, name).toContain('ImageProcessingError');
+      expect(retried, name).toContain('StorageUnavailableError');
+      expect(retried, name).toContain('Lambda.TooManyRequestsException');
+    }
+  });
+
+  it('has no hand-written ErrorEquals list: every one is a placeholder rendered from the contract', async () => {
+    const template = await loadTemplate();
+    expect(template).not.toMatch(/"ErrorEquals":\s*\[/);
+    expect([...template.matchAll(/"ErrorEquals":\s*\$\{(\w+)\}/g)].length).toBeGreaterThan(0);
   });
 
   it('catches every failure of a working state into NotifyError, and a failed notification into NotificationFailed', async () => {
@@ -90,7 +100,7 @@ describe('the ASL template', () => {
     const definition = await renderDefinition(localAslVariables({ retry_max_attempts: 6, retry_interval_seconds: 2 }));
     const [retrier] = (definition.States.OptimizeImage?.Retry ?? []) as Array<{ MaxAttempts: number; IntervalSeconds: number }>;
     expect(retrier).toMatchObject({ MaxAttempts: 6, IntervalSeconds: 2 });
-    expect(DEFAULT_RETRY.retry_max_attempts).toBe(3);
+    expect(contract.retry.max_attempts).toBe(3);
   });
 });
 
@@ -115,7 +125,9 @@ describe('state payload', () => {
     } finally {
       await stack.stop();
     }
-    const largest = parseRecipe({
+    // As a deployment's recipe_json holds it (the parsed recipe, every default filled in, would
+    // not fit Lambda's 4 KB environment).
+    const largest: RecipeInput = {
       formats: ['avif', 'webp', 'jpeg', 'png'],
       encoding: { avif: { effort: 0 }, png: { compressionLevel: 1 } },
       renditions: Array.from({ length: 20 }, (_, index) => ({
@@ -123,7 +135,8 @@ describe('state payload', () => {
         width: 16 + index * 8,
         ...(index % 2 ? { filters: [{ type: 'blur' as const }] } : {}),
       })),
-    });
+    };
+    parseRecipe(largest);
     const big = await LocalStack.start({ recipe: largest });
     let largestBytes = 0;
     try {
@@ -137,5 +150,38 @@ describe('state payload', () => {
     expect(defaultBytes).toBeGreaterThan(0);
     expect(defaultBytes).toBeLessThan(16 * 1024);
     expect(largestBytes).toBeLessThan(64 * 1024);
+  });
+});
+
+describe('the Lambda environment, as the functions module sets it', () => {
+  it('refuses a recipe that would not fit Lambda\'s 4 KB environment, as the Terraform plan does', async () => {
+    const renditions = Array.from({ length: 20 }, (_, index) => ({
+      name: `rendition-with-a-long-name-${index}`,
+      width: 100 + index,
+      filters: [
+        { type: 'sharpen' as const, sigma: 1 },
+        { type: 'modulate' as const, brightness: 1.1, saturation: 1.2 },
+        { type: 'tint' as const, color: '#336699' },
+      ],
+    }));
+    const recipe = { version: '1' as const, renditions, formats: ['avif' as const, 'webp' as const, 'jpeg' as const] };
+    parseRecipe(recipe);
+    expect(JSON.stringify(recipe).length).toBeGreaterThan(3072);
+    const error = await LocalStack.start({ recipe }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toBe('ConfigurationError');
+    expect((error as Error).message).toMatch(/^The recipe and limits JSON take \d+ bytes of the Lambda environment; at most 3072 fit beside the other IMGFLOW_\* settings/);
+  });
+
+  it('builds the configuration through configFromEnv, the parser the Lambdas use', () => {
+    const environment = localEnvironment({ outputBucket: 'out', jobsTable: 'jobs', successTopicArn: 'arn:aws:sns:x', errorTopicArn: 'arn:aws:sns:y', leaseSeconds: 60 });
+    expect(environment).toEqual({
+      IMGFLOW_OUTPUT_BUCKET: 'out',
+      IMGFLOW_JOBS_TABLE: 'jobs',
+      IMGFLOW_SUCCESS_TOPIC_ARN: 'arn:aws:sns:x',
+      IMGFLOW_ERROR_TOPIC_ARN: 'arn:aws:sns:y',
+      IMGFLOW_LIMITS: '{}',
+      IMGFLOW_LEASE_SECONDS: '60',
+    });
   });
 });

@@ -4,13 +4,19 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { STEP_NAMES, type StepName, step } from '@imgflow/contract';
 import { filesUnder, writeDeterministicZip } from './zip.js';
 
 const run = promisify(execFile);
 
-/** The Lambda functions, one workspace package each (packages/fn-<name>). */
-export const FUNCTIONS = ['validate', 'resize', 'filter', 'optimize', 'notify'] as const;
-export type FunctionName = (typeof FUNCTIONS)[number];
+/** The Lambda functions: the workflow contract's steps, one workspace package each. */
+export const FUNCTIONS: readonly StepName[] = STEP_NAMES;
+export type FunctionName = StepName;
+
+/** The workspace folder of a step's package (`@imgflow/fn-resize` → packages/fn-resize). */
+function packageDir(root: string, name: FunctionName): string {
+  return join(root, 'packages', step(name).package.replace('@imgflow/', ''));
+}
 
 /** Lambda's architecture names, and the npm/zip names for them. */
 export const ARCHITECTURES = { arm64: 'arm64', x86_64: 'x64' } as const;
@@ -53,7 +59,7 @@ function skip(path: string): boolean {
  */
 export async function packageFunction(root: string, name: FunctionName, architecture: Architecture, outDir: string): Promise<Artifact> {
   const cpu = ARCHITECTURES[architecture];
-  const bundle = join(root, 'packages', `fn-${name}`, 'dist', 'lambda', 'index.mjs');
+  const bundle = join(packageDir(root, name), 'dist', 'lambda', 'index.mjs');
   await stat(bundle).catch(() => {
     throw new Error(`${bundle} is missing: build first (pnpm build)`);
   });
@@ -61,12 +67,12 @@ export async function packageFunction(root: string, name: FunctionName, architec
   try {
     await run(
       'pnpm',
-      ['--filter', `@imgflow/fn-${name}`, 'deploy', '--prod', `--cpu=${cpu}`, '--os=linux', '--libc=glibc', '--config.node-linker=hoisted', stage],
+      ['--filter', step(name).package, 'deploy', '--prod', `--cpu=${cpu}`, '--os=linux', '--libc=glibc', '--config.node-linker=hoisted', stage],
       { cwd: root, maxBuffer: 16 * 1024 * 1024 },
     );
     const files = await filesUnder(stage, skip);
     const otherArch = cpu === 'arm64' ? 'x64' : 'arm64';
-    const manifest = JSON.parse(await readFile(join(root, 'packages', `fn-${name}`, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const manifest = JSON.parse(await readFile(join(packageDir(root, name), 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
     const needsSharp = Boolean(manifest.dependencies?.sharp);
     if (needsSharp && !files.some((file) => file.path.startsWith(`node_modules/@img/sharp-linux-${cpu}/`))) {
       throw new Error(`The ${name} ${architecture} bundle lacks @img/sharp-linux-${cpu}`);

@@ -1,3 +1,4 @@
+import { errorKind } from '@imgflow/contract';
 import {
   type CaughtError,
   type Job,
@@ -6,7 +7,6 @@ import {
   type ObjectRef,
   type OutputRecord,
   type ProcessedState,
-  REJECTION_ERROR_NAMES,
   type Rejection,
   type StepDeps,
   type StepHandler,
@@ -119,7 +119,7 @@ export async function notify(input: NotifyInput, deps: StepDeps): Promise<Notify
   const { state } = input;
   const rejection: Rejection =
     (state.rejection as Rejection | undefined) ?? (state.error ? rejectionFromCaught(state.error) : { error: 'Unknown', code: 'INTERNAL_ERROR', message: 'The workflow failed without an error' });
-  const status = (REJECTION_ERROR_NAMES as readonly string[]).includes(rejection.error) ? 'REJECTED' : 'FAILED';
+  const status = errorKind(rejection.error) === 'reject' ? 'REJECTED' : 'FAILED';
   const target = sourceOf(state);
   if (!target) {
     // Not an upload at all (a malformed execution input): nothing to record, but say so loudly.

@@ -7,7 +7,6 @@ import {
   type StepHandler,
   type ValidateResult,
   PipelineError,
-  REJECTION_ERROR_NAMES,
   SourceMissingError,
   defineStep,
   elapsed,
@@ -26,11 +25,11 @@ export interface ValidateInput {
 }
 
 /**
- * Problems of the upload itself end the job as a rejection; anything else (transient, or the
- * deployment's fault such as AccessDeniedError) is thrown for Retry/Catch and ends FAILED.
+ * Problems of the upload itself (the contract's `reject` kind) end the job as a rejection; anything
+ * else (`retry`, or `fail` such as AccessDeniedError) is thrown for Retry/Catch and ends FAILED.
  */
 function asRejection(error: unknown) {
-  if ((error instanceof ImageError || error instanceof PipelineError) && error.permanent && (REJECTION_ERROR_NAMES as readonly string[]).includes(error.name)) {
+  if ((error instanceof ImageError || error instanceof PipelineError) && error.kind === 'reject') {
     return { error: error.name, code: error.code, message: error.message };
   }
   return undefined;

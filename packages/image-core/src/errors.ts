@@ -1,7 +1,10 @@
+import { type ErrorKind, errorKind } from '@imgflow/contract';
+
 /**
  * The family of errors image-core throws. Step Functions matches Retry/Catch on `name`, so
- * names are part of the public contract: a permanent error is never worth retrying (the same
- * bytes fail the same way), a transient one may succeed on a second attempt.
+ * names are part of the public contract, and each name's kind (retry, reject, fail) is declared
+ * once, in the workflow contract (infra/modules/workflow/contract.json): a permanent error is
+ * never worth retrying (the same bytes fail the same way), a transient one may succeed again.
  */
 
 /** Stable, machine-readable reasons. They appear in the job ledger and in notifications. */
@@ -29,7 +32,6 @@ export interface ImageErrorOptions extends ErrorOptions {
 }
 
 export abstract class ImageError extends Error {
-  abstract readonly permanent: boolean;
   readonly code: ReasonCode;
   readonly details: Record<string, unknown>;
 
@@ -39,31 +41,32 @@ export abstract class ImageError extends Error {
     this.code = code;
     this.details = options.details ?? {};
   }
+
+  /** The workflow contract's kind for this class (a class missing from the contract is a defect: a test finds it). */
+  get kind(): ErrorKind {
+    return errorKind(this.name) ?? 'fail';
+  }
+
+  /** Not worth a retry: the contract's kind is reject or fail. */
+  get permanent(): boolean {
+    return this.kind !== 'retry';
+  }
 }
 
 /** The bytes are not a decodable image: empty, corrupt or truncated. */
-export class InvalidImageError extends ImageError {
-  readonly permanent = true;
-}
+export class InvalidImageError extends ImageError {}
 
 /** The bytes are a format we cannot read, or one the limits do not allow. */
-export class UnsupportedFormatError extends ImageError {
-  readonly permanent = true;
-}
+export class UnsupportedFormatError extends ImageError {}
 
 /** The image exceeds a size limit (bytes, pixels, frames). Raised from the header, before decoding. */
-export class ImageTooLargeError extends ImageError {
-  readonly permanent = true;
-}
+export class ImageTooLargeError extends ImageError {}
 
 /** The image is smaller than the configured minimum dimensions. */
-export class ImageTooSmallError extends ImageError {
-  readonly permanent = true;
-}
+export class ImageTooSmallError extends ImageError {}
 
 /** The recipe (or an option given in code) is invalid. The message names the field. */
 export class RecipeError extends ImageError {
-  readonly permanent = true;
   constructor(message: string, options: ImageErrorOptions = {}) {
     super('INVALID_RECIPE', message, options);
   }
@@ -71,7 +74,6 @@ export class RecipeError extends ImageError {
 
 /** A function was called with an invalid argument. */
 export class InvalidOptionError extends ImageError {
-  readonly permanent = true;
   constructor(message: string, options: ImageErrorOptions = {}) {
     super('INVALID_OPTION', message, options);
   }
@@ -79,7 +81,6 @@ export class InvalidOptionError extends ImageError {
 
 /** The recipe references an asset (e.g. a watermark image) that was not supplied. */
 export class MissingAssetError extends ImageError {
-  readonly permanent = true;
   constructor(message: string, options: ImageErrorOptions = {}) {
     super('MISSING_ASSET', message, options);
   }
@@ -87,7 +88,6 @@ export class MissingAssetError extends ImageError {
 
 /** libvips gave up after the configured time. The same pixels take the same time: permanent. */
 export class ImageTimeoutError extends ImageError {
-  readonly permanent = true;
   constructor(message: string, options: ImageErrorOptions = {}) {
     super('PROCESSING_TIMEOUT', message, options);
   }
@@ -95,25 +95,10 @@ export class ImageTimeoutError extends ImageError {
 
 /** An unexpected failure not attributable to the input (e.g. memory pressure). Worth a retry. */
 export class ImageProcessingError extends ImageError {
-  readonly permanent = false;
   constructor(message: string, options: ImageErrorOptions = {}) {
     super('PROCESSING_FAILED', message, options);
   }
 }
-
-/** Names of the permanent errors, for `Catch`; the transient ones, for `Retry`. */
-export const PERMANENT_ERROR_NAMES = [
-  'InvalidImageError',
-  'UnsupportedFormatError',
-  'ImageTooLargeError',
-  'ImageTooSmallError',
-  'RecipeError',
-  'InvalidOptionError',
-  'MissingAssetError',
-  'ImageTimeoutError',
-] as const;
-
-export const TRANSIENT_ERROR_NAMES = ['ImageProcessingError'] as const;
 
 export function isImageError(error: unknown): error is ImageError {
   return error instanceof ImageError;

@@ -1,4 +1,5 @@
 import { DEFAULT_RECIPE, type ImageLimits, type Recipe, parseRecipeJson, resolveLimits } from '@imgflow/image-core/contracts';
+import { PREFIX_PATTERN, contract } from '@imgflow/contract';
 import { z } from 'zod';
 import { ConfigurationError } from './errors.js';
 
@@ -22,18 +23,20 @@ export interface PipelineConfig {
   cacheControl: string;
 }
 
+const defaults = contract.config;
+
 const EnvSchema = z.object({
   IMGFLOW_OUTPUT_BUCKET: z.string().min(3),
-  IMGFLOW_OUTPUT_PREFIX: z.string().regex(/^([a-z0-9][a-z0-9_-]*\/)+$/).default('renditions/'),
-  IMGFLOW_WORK_PREFIX: z.string().regex(/^([a-z0-9][a-z0-9_-]*\/)+$/).default('work/'),
-  IMGFLOW_ASSETS_PREFIX: z.string().regex(/^([a-z0-9][a-z0-9_-]*\/)+$/).default('assets/'),
+  IMGFLOW_OUTPUT_PREFIX: z.string().regex(PREFIX_PATTERN).default(defaults.output_prefix),
+  IMGFLOW_WORK_PREFIX: z.string().regex(PREFIX_PATTERN).default(defaults.work_prefix),
+  IMGFLOW_ASSETS_PREFIX: z.string().regex(PREFIX_PATTERN).default(defaults.assets_prefix),
   IMGFLOW_JOBS_TABLE: z.string().min(3),
   IMGFLOW_SUCCESS_TOPIC_ARN: z.string().startsWith('arn:'),
   IMGFLOW_ERROR_TOPIC_ARN: z.string().startsWith('arn:'),
   IMGFLOW_RECIPE: z.string().optional(),
   IMGFLOW_LIMITS: z.string().optional(),
-  IMGFLOW_LEASE_SECONDS: z.coerce.number().int().positive().default(900),
-  IMGFLOW_CACHE_CONTROL: z.string().default('public, max-age=31536000, immutable'),
+  IMGFLOW_LEASE_SECONDS: z.coerce.number().int().positive().default(defaults.lease_seconds),
+  IMGFLOW_CACHE_CONTROL: z.string().default(defaults.cache_control),
 });
 
 function parseJson(name: string, text: string): unknown {

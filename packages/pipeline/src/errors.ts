@@ -1,9 +1,11 @@
+import { type ErrorKind, errorKind } from '@imgflow/contract';
+
 /**
  * Errors of the AWS side of a step. Like image-core's, each is named after its class (Step
- * Functions matches Retry/Catch on the name) and marked permanent or transient.
+ * Functions matches Retry/Catch on the name); its kind (retry, reject, fail) is declared in the
+ * workflow contract (infra/modules/workflow/contract.json), not here.
  */
 export abstract class PipelineError extends Error {
-  abstract readonly permanent: boolean;
   /** Stable reason for the ledger and notifications. */
   abstract readonly code: string;
 
@@ -11,17 +13,25 @@ export abstract class PipelineError extends Error {
     super(message, options);
     this.name = new.target.name;
   }
+
+  /** The workflow contract's kind for this class (a class missing from the contract is a defect: a test finds it). */
+  get kind(): ErrorKind {
+    return errorKind(this.name) ?? 'fail';
+  }
+
+  /** Not worth a retry: the contract's kind is reject or fail. */
+  get permanent(): boolean {
+    return this.kind !== 'retry';
+  }
 }
 
 /** S3 did not answer, throttled or failed on its side: worth a retry. */
 export class StorageUnavailableError extends PipelineError {
-  readonly permanent = false;
   readonly code = 'STORAGE_UNAVAILABLE';
 }
 
 /** The uploaded object is gone (deleted before it was processed) or cannot be read by us. */
 export class SourceMissingError extends PipelineError {
-  readonly permanent = true;
   readonly code = 'SOURCE_MISSING';
 }
 
@@ -30,69 +40,28 @@ export class SourceMissingError extends PipelineError {
  * deployment is at fault, not the upload: the job is FAILED (an alarm sees it), never retried.
  */
 export class AccessDeniedError extends PipelineError {
-  readonly permanent = true;
   readonly code = 'ACCESS_DENIED';
 }
 
 /** DynamoDB throttled or failed: worth a retry. */
 export class LedgerUnavailableError extends PipelineError {
-  readonly permanent = false;
   readonly code = 'LEDGER_UNAVAILABLE';
 }
 
 /** SNS refused or failed to take a message: worth a retry. */
 export class NotificationFailedError extends PipelineError {
-  readonly permanent = false;
   readonly code = 'NOTIFICATION_FAILED';
 }
 
 /** The execution input is not an S3 Object Created event we understand. */
 export class InvalidEventError extends PipelineError {
-  readonly permanent = true;
   readonly code = 'INVALID_EVENT';
 }
 
 /** A required setting is missing or malformed. Fix the deployment; retrying will not help. */
 export class ConfigurationError extends PipelineError {
-  readonly permanent = true;
   readonly code = 'INVALID_CONFIGURATION';
 }
-
-/**
- * Error names the workflow retries, with backoff and jitter. The Lambda.* names are errors of
- * the Lambda service itself (throttling, a cold-start failure), which AWS documents as retryable.
- */
-export const RETRYABLE_ERROR_NAMES = [
-  'ImageProcessingError',
-  'StorageUnavailableError',
-  'LedgerUnavailableError',
-  'NotificationFailedError',
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-  'States.Timeout',
-] as const;
-
-/** Errors that end a job as REJECTED (the upload is at fault) rather than FAILED. */
-export const REJECTION_ERROR_NAMES = [
-  'InvalidImageError',
-  'UnsupportedFormatError',
-  'ImageTooLargeError',
-  'ImageTooSmallError',
-  'ImageTimeoutError',
-  'SourceMissingError',
-] as const;
-
-/** Permanent errors that are the deployment's fault (bad recipe, config, event): the job is FAILED, never retried. */
-export const PERMANENT_FAILURE_NAMES = [
-  'RecipeError',
-  'InvalidOptionError',
-  'MissingAssetError',
-  'InvalidEventError',
-  'ConfigurationError',
-  'AccessDeniedError',
-] as const;
 
 /** Classifies SDK errors: throttling, 5xx and network failures are transient. */
 export function isTransientAwsError(error: unknown): boolean {

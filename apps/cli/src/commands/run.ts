@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { type ImageLimitsInput, type Recipe, parseRecipeJson, resolveLimits } from '@imgflow/image-core';
+import { type ImageLimitsInput, type RecipeInput, parseRecipeJson, resolveLimits } from '@imgflow/image-core';
 import { type ExecutionReport, type ExecutionUpdate, LocalStack } from '@imgflow/local-runtime';
 import { type JobRecord, type ObjectRef, type OutputRecord, TERMINAL_STATUSES, jobIdFor } from '@imgflow/pipeline';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors.js';
@@ -68,14 +68,20 @@ async function readOptionFile(option: string, file: string, cwd: string): Promis
   }
 }
 
-export async function loadRecipe(file: string | undefined, cwd: string): Promise<Recipe | undefined> {
+/**
+ * The recipe file as written (checked here, so a bad field is named at once): the local runtime
+ * passes it to the functions as a deployment would, in IMGFLOW_RECIPE, not the parsed recipe
+ * with every default filled in (five times the bytes of Lambda's 4 KB environment).
+ */
+export async function loadRecipe(file: string | undefined, cwd: string): Promise<RecipeInput | undefined> {
   if (file === undefined) return undefined;
   const text = await readOptionFile('--recipe', file, cwd);
   try {
-    return parseRecipeJson(text);
+    parseRecipeJson(text);
   } catch (error) {
     throw new UsageError(`--recipe ${file}: ${(error as Error).message}`);
   }
+  return JSON.parse(text) as RecipeInput;
 }
 
 export async function loadLimits(file: string | undefined, cwd: string): Promise<ImageLimitsInput | undefined> {

@@ -47,9 +47,44 @@ run "renders_the_template_with_the_function_arns" {
   }
 
   assert {
-    condition     = aws_sfn_state_machine.this.type == "STANDARD"
-    error_message = "STANDARD is the default workflow type"
+    condition     = aws_sfn_state_machine.this.type == "EXPRESS"
+    error_message = "the contract's default workflow type (EXPRESS) applies when type is null"
   }
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).States.NotifyError.Retry[0].ErrorEquals == [for error in concat(local.contract.steps.notify.errors, local.contract.platform_errors) : error if local.contract.errors[error].kind == "retry"]
+    error_message = "NotifyError retries the notify step's retry-kind errors and the platform's, from the contract"
+  }
+
+  assert {
+    condition     = !contains(jsondecode(aws_sfn_state_machine.this.definition).States.OptimizeImage.Retry[0].ErrorEquals, "InvalidImageError")
+    error_message = "a reject-kind error is never retried"
+  }
+}
+
+run "standard_is_a_choice" {
+  command = plan
+
+  variables {
+    type = "STANDARD"
+  }
+
+  assert {
+    condition     = aws_sfn_state_machine.this.type == "STANDARD"
+    error_message = "type must reach the state machine"
+  }
+}
+
+run "refuses_function_arns_that_miss_a_step" {
+  command = plan
+
+  variables {
+    function_arns = {
+      validate = "arn:aws:lambda:eu-west-1:123456789012:function:imgflow-test-validate"
+    }
+  }
+
+  expect_failures = [aws_sfn_state_machine.this]
 }
 
 run "express_and_retry_settings_are_variables" {

@@ -1,13 +1,14 @@
+import { contract } from '@imgflow/contract';
 import { describe, expect, it } from 'vitest';
+import * as core from '../../src/index.js';
 import {
+  ImageError,
   ImageProcessingError,
   ImageTimeoutError,
   ImageTooLargeError,
   InvalidImageError,
-  PERMANENT_ERROR_NAMES,
   REASON_CODES,
   RecipeError,
-  TRANSIENT_ERROR_NAMES,
   UnsupportedFormatError,
   toImageError,
 } from '../../src/index.js';
@@ -26,14 +27,28 @@ describe('errors', () => {
       expect(error.name).toBe(error.constructor.name);
       expect(error).toBeInstanceOf(Error);
       expect(REASON_CODES).toContain(error.code);
-      const list: readonly string[] = error.permanent ? PERMANENT_ERROR_NAMES : TRANSIENT_ERROR_NAMES;
-      expect(list).toContain(error.name);
+      expect(error.kind).toBe(contract.errors[error.name]?.kind);
+      expect(error.permanent).toBe(error.kind !== 'retry');
     }
   });
 
-  it('keeps permanent and transient names disjoint', () => {
-    const permanent: readonly string[] = PERMANENT_ERROR_NAMES;
-    expect(TRANSIENT_ERROR_NAMES.filter((name) => permanent.includes(name))).toEqual([]);
+  it('declares every error class in the workflow contract, and the contract names no class image-core lacks', () => {
+    const classes = Object.entries(core)
+      .filter(([, value]) => typeof value === 'function' && value.prototype instanceof ImageError)
+      .map(([name]) => name)
+      .sort();
+    const declared = Object.entries(contract.errors)
+      .filter(([, error]) => error.source === '@imgflow/image-core')
+      .map(([name]) => name)
+      .sort();
+    expect(classes).toEqual(declared);
+  });
+
+  it('takes its kinds from the contract: decode and limit failures reject, a bad recipe fails, libvips trouble retries', () => {
+    expect(new InvalidImageError('CORRUPT_IMAGE', 'x').kind).toBe('reject');
+    expect(new ImageTooLargeError('TOO_MANY_PIXELS', 'x').kind).toBe('reject');
+    expect(new RecipeError('x').kind).toBe('fail');
+    expect(new ImageProcessingError('x').kind).toBe('retry');
   });
 
   it.each([
