@@ -1,0 +1,138 @@
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_RECIPE, type RecipeInput, parseRecipe, renderBundle } from '@imgflow/image-core';
+import type { IntermediateResult, Job } from '@imgflow/pipeline';
+import { storeIntermediate } from '@imgflow/pipeline/intermediates';
+import { type FakeStepDeps, awsError, fakeDeps, fakeJob, fakeUpload } from '@imgflow/pipeline/testing';
+import { photoLike } from '@imgflow/samples';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createOptimizeHandler } from '../../src/index.js';
+
+let photo: Buffer;
+
+beforeAll(async () => {
+  photo = await photoLike({ width: 1200, height: 800, seed: 21 });
+});
+
+interface Setup {
+  deps: FakeStepDeps;
+  job: Job;
+  intermediates: IntermediateResult[];
+  optimize: () => ReturnType<ReturnType<typeof createOptimizeHandler>>;
+}
+
+/** The state OptimizeImage starts from: the upload, its job, and both branches' bundles in the work prefix. */
+async function setUp(recipe: RecipeInput | undefined, original = photo, facts: Partial<Job> = {}): Promise<Setup> {
+  const deps = fakeDeps(recipe ? { config: { recipe: parseRecipe(recipe) } } : {});
+  const metadata = await sharp(original).metadata();
+  const job = fakeJob(fakeUpload(deps, 'photos/dunes.jpg', original), { format: metadata.format, width: metadata.width, height: metadata.height, ...facts });
+  const { recipe: active } = deps.config;
+  const branch = async (step: IntermediateResult['step'], withFilters: boolean) => {
+    const renditions = active.renditions.filter((rendition) => rendition.filters.length > 0 === withFilters);
+    const rendered = await renderBundle(original, { ...job, icc: false }, renditions, { recipe: active });
+    return storeIntermediate(step, job, rendered, deps, performance.now());
+  };
+  const intermediates = [await branch('resize', false), await branch('filter', true)];
+  deps.s3.requests.length = 0;
+  return { deps, job, intermediates, optimize: () => createOptimizeHandler(() => deps)({ job, intermediates }) };
+}
+
+describe('OptimizeImage', () => {
+  it('writes every rendition × format under the output prefix with cacheControl, and records each', async () => {
+    const { deps, job, optimize } = await setUp(undefined);
+    const result = await optimize();
+    const expected = DEFAULT_RECIPE.renditions.flatMap((rendition) =>
+      DEFAULT_RECIPE.formats.map((format) => `renditions/photos/dunes/${rendition.name}.${format === 'jpeg' ? 'jpg' : format}`),
+    );
+    expect(result.outputs.map((output) => output.key)).toEqual(expected);
+    expect(result.passthrough).toBe(0);
+    expect(deps.s3.keys(deps.config.outputBucket, 'renditions/')).toEqual([...expected].sort());
+    for (const output of result.outputs) {
+      const stored = deps.s3.object(deps.config.outputBucket, output.key);
+      expect(stored, output.key).toMatchObject({ contentType: `image/${output.format}`, cacheControl: 'public, max-age=31536000, immutable' });
+      const metadata = await sharp(stored?.body).metadata();
+      expect([metadata.width, metadata.height, stored?.body.length]).toEqual([output.width, output.height, output.bytes]);
+    }
+    expect(result.outputs.find((output) => output.key.endsWith('lg.webp'))).toMatchObject({ rendition: 'lg', format: 'webp', width: 1200, height: 800 });
+    // The bundles are enough: the original is not read again.
+    expect(deps.s3.requestsOf('GetObjectCommand').map((request) => request.key)).toEqual([`work/${job.jobId}/resize.bundle`]);
+  });
+
+  it('takes each rendition from the bundle of its branch', async () => {
+    const { deps, job, optimize } = await setUp({
+      formats: ['png'],
+      renditions: [
+        { name: 'plain', width: 300 },
+        { name: 'grey', width: 300, filters: [{ type: 'grayscale' }] },
+      ],
+    });
+    const result = await optimize();
+    expect(result.outputs.map((output) => output.key)).toEqual(['renditions/photos/dunes/plain.png', 'renditions/photos/dunes/grey.png']);
+    const spread = async (key: string) => {
+      const { channels } = await sharp(deps.s3.object(deps.config.outputBucket, key)?.body).stats();
+      return Math.abs((channels[0]?.mean ?? 0) - (channels[2]?.mean ?? 0));
+    };
+    expect(await spread('renditions/photos/dunes/plain.png')).toBeGreaterThan(5);
+    expect(await spread('renditions/photos/dunes/grey.png')).toBeLessThan(1);
+    expect(deps.s3.requestsOf('GetObjectCommand').map((request) => request.key)).toEqual([`work/${job.jobId}/resize.bundle`, `work/${job.jobId}/filter.bundle`]);
+  });
+
+  it('copies the original server-side where re-encoding would only make it larger', async () => {
+    const tiny = await sharp(photo).resize({ width: 320 }).jpeg({ quality: 20 }).toBuffer();
+    const { deps, job, optimize } = await setUp({ formats: ['jpeg'], encoding: { jpeg: { quality: 95 } }, renditions: [{ name: 'sm', width: 320 }] }, tiny, { clean: true });
+    const result = await optimize();
+    expect(result.passthrough).toBe(1);
+    expect(result.outputs).toEqual([{ rendition: 'sm', format: 'jpeg', key: 'renditions/photos/dunes/sm.jpg', width: 320, height: job.height, bytes: tiny.length }]);
+    expect(deps.s3.requestsOf('CopyObjectCommand')).toHaveLength(1);
+    expect(deps.s3.requestsOf('PutObjectCommand')).toHaveLength(0);
+    const stored = deps.s3.object(deps.config.outputBucket, 'renditions/photos/dunes/sm.jpg');
+    expect(stored?.body.equals(tiny)).toBe(true);
+    expect(stored).toMatchObject({ contentType: 'image/jpeg', cacheControl: deps.config.cacheControl });
+  });
+
+  it('reads the original when the recipe keeps copyright, and writes the rights into the outputs', async () => {
+    const tagged = await sharp(photo)
+      .jpeg({ quality: 90 })
+      .withExif({ IFD0: { Copyright: 'Dunes Ltd' } })
+      .toBuffer();
+    const { deps, job, optimize } = await setUp({ formats: ['jpeg'], metadata: { keep: ['copyright'] }, renditions: [{ name: 'sm', width: 300 }] }, tagged);
+    const [output] = (await optimize()).outputs;
+    expect(deps.s3.requestsOf('GetObjectCommand').map((request) => request.key)).toContain(job.source.key);
+    const exif = (await sharp(deps.s3.object(deps.config.outputBucket, output?.key ?? '')?.body).metadata()).exif;
+    expect(exif?.toString('latin1')).toContain('Dunes Ltd');
+  });
+
+  it('removes the outputs already written when one write fails, and lets the failure out by name', async () => {
+    const { deps, optimize } = await setUp(undefined);
+    deps.faults.fail('s3:PutObjectCommand', awsError('InternalError', 500));
+    const error = await optimize().catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ name: 'StorageUnavailableError', code: 'STORAGE_UNAVAILABLE' });
+    expect((error as Error).message).toMatch(/^STORAGE_UNAVAILABLE: S3 is unavailable on write of s3:\/\/imgflow-output\/renditions\/photos\/dunes\//);
+    // Eight of nine outputs were written, then removed with one DeleteObjects: no partial set is left.
+    expect(deps.s3.requestsOf('PutObjectCommand')).toHaveLength(9);
+    expect(deps.s3.requestsOf('DeleteObjectsCommand')).toHaveLength(1);
+    expect(deps.s3.keys(deps.config.outputBucket, 'renditions/')).toEqual([]);
+  });
+
+  it('logs, and still fails with the first error, when the clean-up fails too', async () => {
+    const { deps, job, optimize } = await setUp(undefined);
+    deps.faults.fail('s3:PutObjectCommand', awsError('AccessDenied', 403));
+    deps.faults.fail('s3:DeleteObjectsCommand', awsError('InternalError', 500));
+    await expect(optimize()).rejects.toMatchObject({ name: 'AccessDeniedError', code: 'ACCESS_DENIED' });
+    expect(deps.logger.entries.find((entry) => entry.message === 'could not remove partial outputs')).toMatchObject({ level: 'ERROR', attributes: { jobId: job.jobId } });
+  });
+
+  it('lets a bundle that is gone out as SourceMissingError, and a corrupt one as InvalidImageError', async () => {
+    const gone = await setUp(undefined);
+    gone.deps.s3.objects.clear();
+    await expect(gone.optimize()).rejects.toMatchObject({ name: 'SourceMissingError', code: 'SOURCE_MISSING' });
+
+    const corrupt = await setUp(undefined);
+    const [resized] = corrupt.intermediates;
+    corrupt.deps.s3.seed(corrupt.deps.config.outputBucket, resized?.bundleKey ?? '', Buffer.from('not a bundle'));
+    const error = await corrupt.optimize().catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ name: 'InvalidImageError', code: 'CORRUPT_IMAGE' });
+    expect((error as Error).message).toBe('CORRUPT_IMAGE: The intermediate bundle is not an imgflow bundle');
+    expect(corrupt.deps.s3.requestsOf('PutObjectCommand')).toEqual([]);
+  });
+});
