@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { main } from '../src/index.js';
 import { captureIo } from './helpers.js';
 
 describe('main (commander wiring)', () => {
@@ -45,7 +45,7 @@ describe('imgflow samples', () => {
     const { join } = await import('node:path');
     const sharp = (await import('sharp')).default;
     const { DEMO_SAMPLES } = await import('@imgflow/samples');
-    const { makeSamples } = await import('../src/main.js');
+    const { makeSamples } = await import('../src/index.js');
     const dir = await mkdtemp(join(tmpdir(), 'imgflow-samples-'));
     const io = captureIo();
     expect(await makeSamples({ dir }, io)).toBe(0);

@@ -1,0 +1,14 @@
+/**
+ * @imgflow/cli as a library: every command is a function taking its options and an Io, so other
+ * apps (reliability) and tests run them in-process. The executable is src/main.ts.
+ */
+export { renderAsl, validateAsl } from './commands/asl.js';
+export { type DevHandle, type DevOptions, runDev, startDev } from './commands/dev.js';
+export { DEFAULT_CONCURRENCY, type ImageResult, type RunOptions, type RunOutcome, runImages } from './commands/run.js';
+export { STATUSES, type StatusOptions, showStatus } from './commands/status.js';
+export { type SamplesOptions, makeSamples } from './commands/samples.js';
+export { type SubmitOptions, submitImage } from './commands/submit.js';
+export { EXIT_USAGE, UsageError } from './errors.js';
+export { expandInputs, type InputFile } from './files.js';
+export { type Io, processIo } from './io.js';
+export { buildProgram, main } from './program.js';
