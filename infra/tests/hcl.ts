@@ -1,3 +1,4 @@
+import { STEP_NAMES } from '@imgflow/contract';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,24 @@ export const ENVS_DIR = join(INFRA_DIR, 'envs');
 export const MODULE_NAMES = ['storage', 'ledger', 'notifications', 'functions', 'workflow', 'trigger', 'alarms', 'image-pipeline'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
-export const FUNCTION_NAMES = ['validate', 'resize', 'filter', 'optimize', 'notify'] as const;
+/** The Lambda functions: the workflow contract's steps. */
+export const FUNCTION_NAMES = STEP_NAMES;
+
+/** The modules that create IAM roles; image-pipeline keys their roles by step, "workflow" and "trigger". */
+export const ROLE_MODULES = ['functions', 'workflow', 'trigger'] as const;
+export const ROLE_KEYS = [...FUNCTION_NAMES, 'workflow', 'trigger'];
+
+/** image-pipeline's examples (terraform-aws-modules layout: each calls it with source = "../../"). */
+export const EXAMPLE_NAMES = ['complete', 'existing-upload-bucket', 'minimal'] as const;
+export const EXAMPLES_DIR = join(MODULES_DIR, 'image-pipeline', 'examples');
+
+export function exampleDir(name: string): string {
+  return join(EXAMPLES_DIR, name);
+}
+
+/** What every versions.tf pins: mock_provider in the tests needs Terraform 1.7; 5.100 is the aws provider the offline tests validate with, and 6.x is allowed. */
+export const REQUIRED_VERSION = '>= 1.7';
+export const AWS_PROVIDER = { source: 'hashicorp/aws', version: '>= 5.100, < 7.0' };
 
 export function moduleDir(name: string): string {
   return join(MODULES_DIR, name);
@@ -116,13 +134,23 @@ function toStatement(body: Hcl, forEach?: string): Statement {
   };
 }
 
-/** Every statement of one aws_iam_policy_document, static and dynamic. */
+/** A dynamic statement block that renders the caller's extra_policy_statements (checked by their variable's validation). */
+function isCallerSupplied(block: Hcl): boolean {
+  return /\bextra_policy_statements\b/.test(String(block.for_each));
+}
+
+/** Every statement the module writes in one aws_iam_policy_document, static and dynamic (the caller's extra statements excluded). */
 export function statementsOf(document: Hcl): Statement[] {
   const fixed = ((document.statement ?? []) as Hcl[]).map((body) => toStatement(body));
-  const dynamic = ((document.dynamic?.statement ?? []) as Hcl[]).flatMap((block) =>
-    ((block.content ?? []) as Hcl[]).map((body) => toStatement(body, block.for_each as string)),
-  );
+  const dynamic = ((document.dynamic?.statement ?? []) as Hcl[])
+    .filter((block) => !isCallerSupplied(block))
+    .flatMap((block) => ((block.content ?? []) as Hcl[]).map((body) => toStatement(body, block.for_each as string)));
   return [...fixed, ...dynamic];
+}
+
+/** The dynamic statement blocks of one aws_iam_policy_document that render the caller's extra_policy_statements. */
+export function extraStatementBlocks(document: Hcl): Hcl[] {
+  return ((document.dynamic?.statement ?? []) as Hcl[]).filter(isCallerSupplied);
 }
 
 /** Every aws_iam_policy_document of a folder, keyed "<document>". */

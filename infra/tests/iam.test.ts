@@ -116,7 +116,7 @@ describe('IAM policy documents', () => {
 });
 
 describe('function roles: exactly what each handler does', () => {
-  const UPLOADS = '${var.upload_bucket_arn}/*';
+  const UPLOADS = '${var.upload_bucket_arn}/${var.upload_key_prefix}*';
   const RENDITIONS = '${var.output_bucket_arn}/${var.output_prefix}*';
   const WORK = '${var.output_bucket_arn}/${var.work_prefix}*';
   const ASSETS = '${var.output_bucket_arn}/${var.assets_prefix}*';
@@ -191,7 +191,7 @@ describe('function roles: exactly what each handler does', () => {
   it('each role gets its own document', async () => {
     const hcl = await loadModule('functions');
     const policy = resources(hcl, 'aws_iam_role_policy').this;
-    expect(policy?.for_each).toBe('${var.functions}');
+    expect(policy?.for_each).toBe('${local.created_roles}');
     expect(policy?.policy).toBe('${local.function_policies[each.key]}');
     const mapping = (hcl.locals as Hcl[]).find((block) => block.function_policies)?.function_policies;
     expect(mapping).toEqual(Object.fromEntries(FUNCTION_NAMES.map((name) => [name, `\${data.aws_iam_policy_document.${name}.json}`])));
@@ -224,8 +224,9 @@ describe('workflow and trigger roles', () => {
     expect(invoke[0]?.actions).toEqual(['lambda:InvokeFunction']);
     expect(invoke[0]?.resources).toEqual(['${concat(local.invoked_function_arns, [for arn in local.invoked_function_arns : "${arn}:*"])}']);
     expect((hcl.locals as Hcl[]).find((block) => block.invoked_function_arns)?.invoked_function_arns).toBe('${values(var.function_arns)}');
-    const functionArns = (hcl.variable.function_arns[0] as Hcl).type as string;
-    for (const name of FUNCTION_NAMES) expect(functionArns).toMatch(new RegExp(`\\b${name}\\s*=\\s*string`));
+    // function_arns is a map checked against the contract's steps (a precondition), so it invokes exactly the steps.
+    expect((hcl.variable.function_arns[0] as Hcl).type).toBe('${map(string)}');
+    expect(JSON.stringify(hcl.resource.aws_sfn_state_machine.this)).toContain('sort(keys(var.function_arns)) == sort(keys(local.contract.steps))');
     const actions = statements.flatMap((statement) => statement.actions).sort();
     expect(actions.filter((action) => !action.startsWith('logs:') && !action.startsWith('xray:'))).toEqual(['lambda:InvokeFunction']);
   });

@@ -8,8 +8,10 @@ import { FUNCTION_NAMES, type Hcl, blocks, exists, loadModule, locals, moduleDir
 describe('storage', () => {
   it('creates exactly the upload and output buckets', async () => {
     const hcl = await loadModule('storage');
-    expect(resources(hcl, 'aws_s3_bucket').this?.for_each).toBe('${local.buckets}');
+    expect(resources(hcl, 'aws_s3_bucket').this?.for_each).toBe('${local.created_buckets}');
     expect(Object.keys(locals(hcl).buckets).sort()).toEqual(['output', 'upload']);
+    // Both, unless the upload bucket exists already.
+    expect(locals(hcl).created_buckets).toBe('${{ for bucket, settings in local.buckets : bucket => settings if bucket != "upload" || var.create_upload_bucket }}');
     expect(resources(hcl, 'aws_s3_bucket').this?.force_destroy).toBe('${var.force_destroy}');
     expect(blocks(hcl, 'variable').force_destroy?.default).toBe(false);
   });
@@ -69,9 +71,15 @@ describe('storage', () => {
     }
   });
 
-  it('sends the upload bucket events to EventBridge', async () => {
-    const notification = resources(await loadModule('storage'), 'aws_s3_bucket_notification').upload;
-    expect(notification).toEqual({ bucket: '${aws_s3_bucket.this["upload"].id}', eventbridge: true });
+  it('sends the upload bucket events to EventBridge (an existing bucket\'s too, unless its owner manages its notifications)', async () => {
+    const hcl = await loadModule('storage');
+    const notification = resources(hcl, 'aws_s3_bucket_notification').upload;
+    expect(notification).toEqual({
+      count: '${var.create_upload_bucket || var.manage_upload_bucket_notification ? 1 : 0}',
+      bucket: '${local.upload_bucket_name}',
+      eventbridge: true,
+    });
+    expect(locals(hcl).upload_bucket_name).toBe('${var.create_upload_bucket ? aws_s3_bucket.this["upload"].bucket : data.aws_s3_bucket.upload[0].id}');
   });
 });
 
@@ -191,53 +199,50 @@ describe('functions', () => {
     expect(lambda.tracing_config[0].mode).toBe('${var.tracing_mode}');
   });
 
-  it('image-pipeline gives each function the documented default size', async () => {
-    const defaults = locals(await loadModule('image-pipeline')).default_functions as Record<string, { memory_size: number; timeout: number }>;
-    const sizes = Object.fromEntries(Object.entries(defaults).map(([name, settings]) => [name, [settings.memory_size, settings.timeout]]));
-    expect(sizes).toEqual({ validate: [512, 30], resize: [1769, 120], filter: [1769, 120], optimize: [2048, 300], notify: [256, 30] });
-  });
 });
 
 describe('workflow', () => {
   const dir = moduleDir('workflow');
   const templatePath = join(dir, 'imgflow.asl.json.tftpl');
 
-  it('passes templatefile() exactly the template placeholders', async () => {
+  it('renders the template from the contract: templatefile() gets the template_variables local, built from contract.json', async () => {
+    const hcl = await loadModule('workflow');
+    const machine = resources(hcl, 'aws_sfn_state_machine').this as Hcl;
+    expect(machine.definition).toBe('${local.definition}');
+    const all = locals(hcl);
+    expect(all.contract).toBe('${jsondecode(file("${path.module}/contract.json"))}');
+    expect(all.definition).toBe('${templatefile("${path.module}/imgflow.asl.json.tftpl", local.template_variables)}');
+    expect(exists(join(dir, 'imgflow.asl.json.tftpl'))).toBe(true);
+    const variables = String(all.template_variables);
+    expect(variables).toContain('"${step}_function_arn" => try(var.function_arns[step], "")');
+    expect(variables).toContain('"${step}_retry_errors" => jsonencode(local.retry_errors[step])');
+    expect(variables).not.toMatch(/aws_lambda_function|module\./);
+  });
+
+  it('has a placeholder for every step\'s function ARN and Retry list, and no hand-written ErrorEquals', async () => {
     const template = readText(templatePath);
-    const placeholders = [...new Set([...template.matchAll(/(?<!\$)\$\{([A-Za-z_]\w*)\}/g)].map((match) => match[1]))].sort();
-    expect(placeholders).toHaveLength(9);
-    const machine = resources(await loadModule('workflow'), 'aws_sfn_state_machine').this as Hcl;
-    const call = /^\$\{templatefile\("\$\{path\.module\}\/([^"]+)",\s*\{([\s\S]*)\}\)\}$/.exec(String(machine.definition));
-    expect(call?.[1]).toBe('imgflow.asl.json.tftpl');
-    expect(exists(join(dir, call?.[1] ?? 'missing'))).toBe(true);
-    const passed = [...(call?.[2] ?? '').matchAll(/^\s*([A-Za-z_]\w*)\s*=/gm)].map((match) => match[1]).sort();
-    expect(passed).toEqual(placeholders);
+    const placeholders = new Set([...template.matchAll(/(?<!\$)\$\{([A-Za-z_]\w*)\}/g)].map((match) => match[1]));
+    for (const name of FUNCTION_NAMES) {
+      expect(placeholders.has(`${name}_function_arn`), name).toBe(true);
+      expect(placeholders.has(`${name}_retry_errors`), name).toBe(true);
+    }
+    expect(template).not.toMatch(/"ErrorEquals":\s*\[/);
   });
 
-  it('maps each placeholder to its function ARN or retry setting', async () => {
-    const machine = resources(await loadModule('workflow'), 'aws_sfn_state_machine').this as Hcl;
-    const definition = String(machine.definition);
-    for (const name of ['validate', 'resize', 'filter', 'optimize', 'notify']) {
-      expect(definition).toMatch(new RegExp(`${name}_function_arn\\s*=\\s*var\\.function_arns\\.${name}\\n`));
-    }
-    for (const setting of ['interval_seconds', 'max_attempts', 'backoff_rate', 'max_delay_seconds']) {
-      expect(definition).toMatch(new RegExp(`retry_${setting}\\s*=\\s*var\\.retry\\.${setting}\\n`));
-    }
-    expect(definition).not.toMatch(/aws_lambda_function|module\./);
-  });
-
-  it('defaults the retry policy to the documented values', async () => {
-    const type = String(blocks(await loadModule('workflow'), 'variable').retry?.type);
-    expect(type).toMatch(/interval_seconds\s*=\s*optional\(number, 1\)/);
-    expect(type).toMatch(/max_attempts\s*=\s*optional\(number, 3\)/);
-    expect(type).toMatch(/backoff_rate\s*=\s*optional\(number, 2\)/);
-    expect(type).toMatch(/max_delay_seconds\s*=\s*optional\(number, 30\)/);
+  it('takes the retry policy and workflow type from the contract when the inputs are unset', async () => {
+    const hcl = await loadModule('workflow');
+    const type = String(blocks(hcl, 'variable').retry?.type);
+    expect(type).toMatch(/interval_seconds\s*=\s*optional\(number\)/);
+    expect(blocks(hcl, 'variable').type?.default).toBeNull();
+    const all = locals(hcl);
+    expect(all.type).toBe('${coalesce(var.type, local.contract.workflow.default_type)}');
+    expect((all.retry as Hcl).max_attempts).toBe('${coalesce(var.retry.max_attempts, local.contract.retry.max_attempts)}');
   });
 
   it('logs to its own log group and traces when enabled', async () => {
     const hcl = await loadModule('workflow');
     const machine = resources(hcl, 'aws_sfn_state_machine').this as Hcl;
-    expect(machine.type).toBe('${var.type}');
+    expect(machine.type).toBe('${local.type}');
     expect(machine.logging_configuration).toEqual([
       { log_destination: '${aws_cloudwatch_log_group.this.arn}:*', include_execution_data: '${var.include_execution_data}', level: '${var.log_level}' },
     ]);
@@ -264,7 +269,7 @@ describe('trigger', () => {
   it('starts the state machine with the event itself as input', async () => {
     const target = resources(await loadModule('trigger'), 'aws_cloudwatch_event_target').this as Hcl;
     expect(target.arn).toBe('${var.state_machine_arn}');
-    expect(target.role_arn).toBe('${aws_iam_role.this.arn}');
+    expect(target.role_arn).toBe('${local.role_arn}');
     for (const key of ['input', 'input_path', 'input_transformer']) expect(target[key], key).toBeUndefined();
     expect(target.retry_policy).toEqual([
       { maximum_event_age_in_seconds: '${var.maximum_event_age_in_seconds}', maximum_retry_attempts: '${var.maximum_retry_attempts}' },
@@ -309,21 +314,23 @@ describe('alarms', () => {
 describe('image-pipeline', () => {
   it('exposes the documented outputs', async () => {
     expect(Object.keys(blocks(await loadModule('image-pipeline'), 'output')).sort()).toEqual(
-      ['dead_letter_queue_url', 'error_topic_arn', 'function_names', 'jobs_table', 'output_bucket', 'state_machine_arn', 'success_topic_arn', 'upload_bucket'].sort(),
+      [
+        ...['dead_letter_queue_url', 'error_topic_arn', 'function_names', 'jobs_table', 'output_bucket', 'state_machine_arn', 'success_topic_arn', 'upload_bucket'],
+        // names and ARNs of everything it creates
+        ...['alarm_arns', 'dead_letter_queue_arn', 'event_rule_arn', 'event_rule_name', 'function_arns', 'jobs_table_arn', 'jobs_table_index_arns'],
+        ...['log_group_arns', 'log_group_names', 'output_bucket_arn', 'role_arns', 'role_policy_json', 'state_machine_name', 'upload_bucket_arn'],
+      ].sort(),
     );
   });
 
-  it('defaults recipe_json to the default recipe', async () => {
-    const recipe = JSON.parse(String(blocks(await loadModule('image-pipeline'), 'variable').recipe_json?.default));
-    expect(recipe).toEqual({
-      version: '1',
-      renditions: [
-        { name: 'sm', width: 320 },
-        { name: 'md', width: 1024 },
-        { name: 'lg', width: 2048 },
-      ],
-      formats: ['avif', 'webp', 'jpeg'],
-    });
+  it('leaves recipe_json null by default, so the functions use their built-in DEFAULT_RECIPE (no copy of it in Terraform)', async () => {
+    expect(blocks(await loadModule('image-pipeline'), 'variable').recipe_json?.default).toBeNull();
+  });
+
+  it('takes the step defaults (memory, timeout) from the workflow contract, not a copy', async () => {
+    const merged = locals(await loadModule('image-pipeline'));
+    expect(String(merged.contract)).toContain('../workflow/contract.json');
+    expect(String(merged.default_functions)).toContain('local.contract.steps');
   });
 
   it('passes the workflow static ARN strings from the functions module, never the Lambda resources', async () => {

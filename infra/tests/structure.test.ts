@@ -2,11 +2,14 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  AWS_PROVIDER,
   ENVS_DIR,
+  EXAMPLE_NAMES,
   INFRA_DIR,
   MODULE_NAMES,
   blocks,
   bodyWithoutVariables,
+  exampleDir,
   exists,
   label,
   loadDir,
@@ -15,6 +18,7 @@ import {
   moduleDir,
   parse,
   parseFile,
+  REQUIRED_VERSION,
   readText,
   tableNames,
   terraformDirs,
@@ -22,11 +26,11 @@ import {
   variableReferences,
 } from './hcl.js';
 
-const ROOTS = [...MODULE_NAMES.map(moduleDir), join(ENVS_DIR, 'dev')];
+const ROOTS = [...MODULE_NAMES.map(moduleDir), join(ENVS_DIR, 'dev'), ...EXAMPLE_NAMES.map(exampleDir)];
 const ALL_TF = terraformDirs().flatMap(tfFiles);
 
 describe('HCL syntax', () => {
-  it('finds the modules and the dev environment among the Terraform folders', () => {
+  it('finds the modules, the dev environment and the examples among the Terraform folders', () => {
     expect(terraformDirs().map(label)).toEqual([...ROOTS].map(label).sort());
   });
 
@@ -49,11 +53,11 @@ describe.each(MODULE_NAMES)('module %s', (name) => {
     }
   });
 
-  it('pins Terraform >= 1.5 and hashicorp/aws ~> 5.0', async () => {
+  it(`pins Terraform ${REQUIRED_VERSION} and hashicorp/aws ${AWS_PROVIDER.version}`, async () => {
     const versions = await parseFile(join(dir, 'versions.tf'));
     const terraform = versions.terraform?.[0];
-    expect(terraform?.required_version).toBe('>= 1.5');
-    expect(terraform?.required_providers?.[0]?.aws).toEqual({ source: 'hashicorp/aws', version: '~> 5.0' });
+    expect(terraform?.required_version).toBe(REQUIRED_VERSION);
+    expect(terraform?.required_providers?.[0]?.aws).toEqual(AWS_PROVIDER);
   });
 
   it('declares no provider block', async () => {
@@ -176,9 +180,11 @@ describe('dev environment', () => {
     expect(backend).toMatch(/#\s+backend "s3"/);
   });
 
-  it('outputs exactly what `imgflow submit` needs', async () => {
+  it('outputs what `imgflow submit` needs, and the ARNs of what it deploys', async () => {
     const outputs = blocks(await loadDir(dir), 'output');
-    expect(Object.keys(outputs).sort()).toEqual(['error_topic_arn', 'jobs_table', 'output_bucket', 'region', 'state_machine_arn', 'success_topic_arn', 'upload_bucket']);
+    const submit = ['error_topic_arn', 'jobs_table', 'output_bucket', 'region', 'state_machine_arn', 'success_topic_arn', 'upload_bucket'];
+    const arns = ['alarm_arns', 'dead_letter_queue_arn', 'event_rule_arn', 'function_arns', 'jobs_table_arn', 'log_group_arns', 'output_bucket_arn', 'role_arns', 'upload_bucket_arn'];
+    expect(Object.keys(outputs).sort()).toEqual([...submit, ...arns].sort());
     for (const body of Object.values(outputs)) expect(typeof body.description).toBe('string');
   });
 
@@ -199,8 +205,8 @@ describe('dev environment', () => {
     expect(tableNames(markdownSection(readme, 'Inputs') ?? '').sort()).toEqual(declared);
     expect(tableNames(markdownSection(readme, 'Outputs') ?? '').sort()).toEqual(Object.keys(blocks(hcl, 'output')).sort());
     const versions = (await parseFile(join(dir, 'versions.tf'))).terraform?.[0];
-    expect(versions?.required_version).toBe('>= 1.5');
-    expect(versions?.required_providers?.[0]?.aws).toEqual({ source: 'hashicorp/aws', version: '~> 5.0' });
+    expect(versions?.required_version).toBe(REQUIRED_VERSION);
+    expect(versions?.required_providers?.[0]?.aws).toEqual(AWS_PROVIDER);
   });
 
   it('has a tfvars example that parses and sets only declared variables', async () => {

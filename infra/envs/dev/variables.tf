@@ -33,13 +33,13 @@ variable "architecture" {
 }
 
 variable "workflow_type" {
-  description = "Step Functions workflow type: EXPRESS (default: a job takes seconds, is idempotent through the ledger, and Express bills per request instead of per state transition, about 4x cheaper per image) or STANDARD (exactly-once executions, up to a year, full history in the console)."
+  description = "Step Functions workflow type: EXPRESS or STANDARD (see the image-pipeline module). null: the workflow contract's default (EXPRESS)."
   type        = string
-  default     = "EXPRESS"
+  default     = null
 
   validation {
-    condition     = contains(["STANDARD", "EXPRESS"], var.workflow_type)
-    error_message = "workflow_type must be \"STANDARD\" or \"EXPRESS\"."
+    condition     = var.workflow_type == null || contains(["STANDARD", "EXPRESS"], coalesce(var.workflow_type, "EXPRESS"))
+    error_message = "workflow_type must be \"STANDARD\", \"EXPRESS\" or null (the contract's default)."
   }
 }
 

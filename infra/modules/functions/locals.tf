@@ -18,15 +18,40 @@ locals {
       IMGFLOW_LEASE_SECONDS     = tostring(var.lease_seconds)
       IMGFLOW_CACHE_CONTROL     = var.cache_control
     },
-    var.recipe_json == null ? {} : { IMGFLOW_RECIPE = var.recipe_json },
+    # Compact JSON: a pretty-printed recipe takes no more of the 4 KB environment than a minified one.
+    var.recipe_json == null ? {} : { IMGFLOW_RECIPE = jsonencode(jsondecode(var.recipe_json)) },
   )
 
-  upload_objects    = "${var.upload_bucket_arn}/*"
+  # Lambda refuses a function whose environment (names and values) exceeds 4 KB. The recipe and
+  # the limits are known at plan time, the ARNs and names often are not: the plan-time check
+  # gives the JSON settings what the contract leaves after reserving room for the rest.
+  contract             = jsondecode(file("${path.module}/../workflow/contract.json"))
+  environment_max      = local.contract.lambda.environment_max_bytes
+  json_settings_budget = local.contract.lambda.environment_max_bytes - local.contract.lambda.environment_reserved_bytes
+  json_settings_bytes  = length("IMGFLOW_LIMITS") + length(var.limits_json) + (var.recipe_json == null ? 0 : length("IMGFLOW_RECIPE") + length(jsonencode(jsondecode(var.recipe_json))))
+
+  upload_objects    = "${var.upload_bucket_arn}/${var.upload_key_prefix}*"
   output_renditions = "${var.output_bucket_arn}/${var.output_prefix}*"
   output_work       = "${var.output_bucket_arn}/${var.work_prefix}*"
   output_assets     = "${var.output_bucket_arn}/${var.assets_prefix}*"
   content_index_arn = "${var.jobs_table_arn}/index/byContent"
   tracing_is_active = var.tracing_mode == "Active"
+
+  # Every prefix that another prefix starts with (equal prefixes overlap both ways).
+  prefixes = {
+    output_prefix = var.output_prefix
+    work_prefix   = var.work_prefix
+    assets_prefix = var.assets_prefix
+  }
+  overlapping_prefixes = sort([
+    for input, prefix in local.prefixes : input
+    if anytrue([for other, other_prefix in local.prefixes : other != input && startswith(other_prefix, prefix)])
+  ])
+
+  # A function listed in existing_role_arns runs with that role; the others get one created here.
+  created_roles = { for function, settings in var.functions : function => settings if !contains(keys(var.existing_role_arns), function) }
+  role_names    = { for function in keys(var.functions) : function => "${var.name}-${function}-${data.aws_region.current.name}" }
+  role_arns     = merge({ for function, role in aws_iam_role.this : function => role.arn }, var.existing_role_arns)
 
   function_policies = {
     validate = data.aws_iam_policy_document.validate.json

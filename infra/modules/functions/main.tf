@@ -1,3 +1,5 @@
+data "aws_region" "current" {}
+
 resource "aws_cloudwatch_log_group" "this" {
   for_each = var.functions
 
@@ -19,18 +21,31 @@ data "aws_iam_policy_document" "assume_role" {
   }
 }
 
+# Roles are global: the region in the name lets the same name deploy in several regions.
 resource "aws_iam_role" "this" {
-  for_each = var.functions
+  for_each = local.created_roles
 
-  name               = "${var.name}-${each.key}"
-  description        = "imgflow ${each.key} function: exactly the AWS actions its code performs."
-  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+  name                 = local.role_names[each.key]
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  description          = "imgflow ${each.key} function: exactly the AWS actions its code performs."
+  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
 
   tags = var.tags
+
+  lifecycle {
+    # A renamed role is replaced without leaving the function without one.
+    create_before_destroy = true
+
+    precondition {
+      condition     = length(local.role_names[each.key]) <= 64
+      error_message = "The role name ${local.role_names[each.key]} is longer than the 64 characters IAM allows: shorten name, or bring the role (existing_role_arns)."
+    }
+  }
 }
 
 # What every function needs besides its own work: its log group, X-Ray when tracing is
-# Active, the customer managed key when one is used.
+# Active, the customer managed key when one is used; then the caller's extra statements.
 data "aws_iam_policy_document" "common" {
   for_each = var.functions
 
@@ -57,6 +72,27 @@ data "aws_iam_policy_document" "common" {
       sid       = "UseDataKey"
       actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
       resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = lookup(var.extra_policy_statements, each.key, [])
+
+    content {
+      sid       = statement.value.sid
+      effect    = statement.value.effect
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
     }
   }
 }
@@ -160,6 +196,16 @@ data "aws_iam_policy_document" "optimize" {
 data "aws_iam_policy_document" "notify" {
   source_policy_documents = [data.aws_iam_policy_document.common["notify"].json]
 
+  # The prefixes split the output bucket between the steps' grants (notify deletes under
+  # work_prefix, optimize under output_prefix): overlapping prefixes would let one step
+  # delete another's objects, and the work lifecycle rule expire renditions.
+  lifecycle {
+    precondition {
+      condition     = length(local.overlapping_prefixes) == 0
+      error_message = "output_prefix, work_prefix and assets_prefix must not overlap (none may start with another), got ${join(", ", [for input in local.overlapping_prefixes : "${input} = \"${local.prefixes[input]}\""])}."
+    }
+  }
+
   statement {
     sid       = "RecordOutcome"
     actions   = ["dynamodb:UpdateItem", "dynamodb:GetItem"]
@@ -180,7 +226,7 @@ data "aws_iam_policy_document" "notify" {
 }
 
 resource "aws_iam_role_policy" "this" {
-  for_each = var.functions
+  for_each = local.created_roles
 
   name   = "${var.name}-${each.key}"
   role   = aws_iam_role.this[each.key].id
@@ -192,7 +238,7 @@ resource "aws_lambda_function" "this" {
 
   function_name    = "${var.name}-${each.key}"
   description      = "imgflow ${each.key} step"
-  role             = aws_iam_role.this[each.key].arn
+  role             = local.role_arns[each.key]
   filename         = local.zip_paths[each.key]
   source_code_hash = filebase64sha256(local.zip_paths[each.key])
   handler          = "index.handler"
@@ -217,6 +263,17 @@ resource "aws_lambda_function" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.json_settings_bytes <= local.json_settings_budget
+      error_message = "The recipe and limits JSON take ${local.json_settings_bytes} bytes of the Lambda environment; at most ${local.json_settings_budget} fit beside the other IMGFLOW_* settings (Lambda allows ${local.environment_max} bytes in all). Remove renditions or filters, or shorten names in recipe_json."
+    }
+    precondition {
+      condition     = sum([for name, value in merge(local.environment, each.value.environment) : length(name) + length(value)]) <= local.environment_max
+      error_message = "The environment of ${var.name}-${each.key} exceeds the ${local.environment_max} bytes Lambda allows (names and values together): shorten recipe_json, limits_json or the extra environment."
+    }
+  }
 
   # The role must be able to write logs before the first invocation.
   depends_on = [aws_iam_role_policy.this]

@@ -59,6 +59,17 @@ variable "upload_bucket_arn" {
   type        = string
 }
 
+variable "upload_key_prefix" {
+  description = "The functions read only upload keys starting with this prefix (the trigger's key_prefix): in an upload bucket shared with other uses, nothing else. Empty: every key."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = !can(regex("[*?]", var.upload_key_prefix))
+    error_message = "upload_key_prefix must not contain * or ?: IAM reads them as wildcards in the resource ARN."
+  }
+}
+
 variable "output_bucket_name" {
   description = "Name of the output bucket (IMGFLOW_OUTPUT_BUCKET)."
   type        = string
@@ -198,4 +209,83 @@ variable "tags" {
   description = "Tags applied to every resource that supports them."
   type        = map(string)
   default     = {}
+}
+
+variable "role_path" {
+  description = "Path of the IAM roles this module creates (e.g. \"/imgflow/\"), for an account whose IAM conventions require one."
+  type        = string
+  default     = "/"
+
+  validation {
+    condition     = can(regex("^/([A-Za-z0-9+=,.@_-]+/)*$", var.role_path)) && length(var.role_path) <= 512
+    error_message = "role_path must start and end with '/' (e.g. \"/\" or \"/imgflow/\"), at most 512 characters."
+  }
+}
+
+variable "role_permissions_boundary" {
+  description = "ARN of the managed policy set as permissions boundary on every role this module creates. null: no boundary."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.role_permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.role_permissions_boundary))
+    error_message = "role_permissions_boundary must be null or an IAM policy ARN (arn:aws:iam::<account>:policy/<name>)."
+  }
+}
+
+variable "extra_policy_statements" {
+  description = "Statements added to a function's role policy, by step (validate, resize, filter, optimize, notify), e.g. kms:Decrypt on the key of an existing upload bucket. effect defaults to Allow; an Allow may not use \"*\" or \"<service>:*\" actions. Ignored for a function in existing_role_arns."
+  type = map(list(object({
+    sid       = optional(string)
+    effect    = optional(string, "Allow")
+    actions   = list(string)
+    resources = list(string)
+    conditions = optional(list(object({
+      test     = string
+      variable = string
+      values   = list(string)
+    })), [])
+  })))
+  default = {}
+
+  validation {
+    condition     = length(setsubtract(keys(var.extra_policy_statements), ["validate", "resize", "filter", "optimize", "notify"])) == 0
+    error_message = "extra_policy_statements keys must be among validate, resize, filter, optimize, notify."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for statements in values(var.extra_policy_statements) : [
+        for statement in statements : contains(["Allow", "Deny"], statement.effect) && length(statement.actions) > 0 && length(statement.resources) > 0 && (statement.sid == null || can(regex("^[A-Za-z0-9]+$", statement.sid)))
+      ]
+    ]))
+    error_message = "Each extra statement needs effect Allow or Deny, at least one action and one resource, and an alphanumeric sid (or none)."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for statements in values(var.extra_policy_statements) : [
+        for statement in statements : [
+          for action in statement.actions : statement.effect == "Deny" ? can(regex("^(\\*|[a-z0-9-]+:[A-Za-z0-9*]+)$", action)) : can(regex("^[a-z0-9-]+:[A-Za-z0-9]+[A-Za-z0-9*]*$", action))
+        ]
+      ]
+    ]))
+    error_message = "Each extra action must look like \"<service>:<Action>\" (a trailing * is allowed, e.g. \"s3:Get*\"); an Allow may not grant \"*\" or \"<service>:*\" (least privilege: list the actions)."
+  }
+}
+
+variable "existing_role_arns" {
+  description = "Execution roles to use instead of creating them, by step (validate, resize, filter, optimize, notify), for accounts where a central IAM process owns roles. Give each the policy in the role_policy_json output and a trust policy for lambda.amazonaws.com. Unlisted steps get a role created here."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = length(setsubtract(keys(var.existing_role_arns), ["validate", "resize", "filter", "optimize", "notify"])) == 0
+    error_message = "existing_role_arns keys must be among validate, resize, filter, optimize, notify."
+  }
+
+  validation {
+    condition     = alltrue([for arn in values(var.existing_role_arns) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "Each existing role ARN must be an IAM role ARN (arn:aws:iam::<account>:role/<path><name>)."
+  }
 }

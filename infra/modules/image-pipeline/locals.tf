@@ -3,20 +3,20 @@ locals {
   region     = data.aws_region.current.name
 
   # Bucket names are global: the account and region make them unique without a random suffix.
-  upload_bucket_name = "${var.name}-uploads-${local.account_id}-${local.region}"
+  # An existing upload bucket must be named (the storage module says so when it is not).
+  upload_bucket_name = var.create_upload_bucket ? coalesce(var.upload_bucket_name, "${var.name}-uploads-${local.account_id}-${local.region}") : var.upload_bucket_name
   output_bucket_name = "${var.name}-outputs-${local.account_id}-${local.region}"
 
-  output_prefix = "renditions/"
-  work_prefix   = "work/"
-  assets_prefix = "assets/"
+  # The keys of extra_policy_statements and existing_role_arns that go to the functions module
+  # (the others are "workflow" and "trigger").
+  function_steps = keys(local.default_functions)
 
-  # Sized for the default recipe on a 24-megapixel upload; AVIF encoding dominates optimize.
+  # The workflow contract (beside the ASL template) holds each step's default memory and timeout,
+  # sized for the default recipe on a 24-megapixel upload (AVIF encoding dominates optimize).
+  contract = jsondecode(file("${path.module}/../workflow/contract.json"))
+
   default_functions = {
-    validate = { memory_size = 512, timeout = 30 }
-    resize   = { memory_size = 1769, timeout = 120 }
-    filter   = { memory_size = 1769, timeout = 120 }
-    optimize = { memory_size = 2048, timeout = 300 }
-    notify   = { memory_size = 256, timeout = 30 }
+    for step, definition in local.contract.steps : step => { memory_size = definition.memory_mb, timeout = definition.timeout_seconds }
   }
 
   functions = {

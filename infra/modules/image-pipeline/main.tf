@@ -5,11 +5,13 @@ data "aws_region" "current" {}
 module "storage" {
   source = "../storage"
 
-  upload_bucket_name = local.upload_bucket_name
-  output_bucket_name = local.output_bucket_name
-  kms_key_arn        = var.kms_key_arn
-  work_prefix        = local.work_prefix
-  force_destroy      = var.force_destroy
+  upload_bucket_name                = local.upload_bucket_name
+  create_upload_bucket              = var.create_upload_bucket
+  manage_upload_bucket_notification = var.manage_upload_bucket_notification
+  output_bucket_name                = local.output_bucket_name
+  kms_key_arn                       = var.kms_key_arn
+  work_prefix                       = var.work_prefix
+  force_destroy                     = var.force_destroy
 
   tags = var.tags
 }
@@ -43,11 +45,12 @@ module "functions" {
   architecture  = var.architecture
 
   upload_bucket_arn  = module.storage.upload_bucket_arn
+  upload_key_prefix  = var.key_prefix
   output_bucket_name = module.storage.output_bucket_name
   output_bucket_arn  = module.storage.output_bucket_arn
-  output_prefix      = local.output_prefix
-  work_prefix        = local.work_prefix
-  assets_prefix      = local.assets_prefix
+  output_prefix      = var.output_prefix
+  work_prefix        = var.work_prefix
+  assets_prefix      = var.assets_prefix
   jobs_table_name    = module.ledger.table_name
   jobs_table_arn     = module.ledger.table_arn
   success_topic_arn  = module.notifications.success_topic_arn
@@ -59,17 +62,31 @@ module "functions" {
   tracing_mode       = local.tracing_mode
   kms_key_arn        = var.kms_key_arn
 
+  role_path                 = var.role_path
+  role_permissions_boundary = var.role_permissions_boundary
+  extra_policy_statements   = { for step, statements in var.extra_policy_statements : step => statements if contains(local.function_steps, step) }
+  existing_role_arns        = { for step, arn in var.existing_role_arns : step => arn if contains(local.function_steps, step) }
+
   tags = var.tags
 }
 
 module "workflow" {
   source = "../workflow"
 
-  name               = var.name
-  type               = var.workflow_type
-  function_arns      = module.functions.function_arns
-  log_retention_days = var.log_retention_days
-  tracing_enabled    = var.tracing_enabled
+  name                   = var.name
+  type                   = var.workflow_type
+  function_arns          = module.functions.function_arns
+  retry                  = var.retry
+  log_level              = var.workflow_log_level
+  include_execution_data = var.include_execution_data
+  log_retention_days     = var.log_retention_days
+  tracing_enabled        = var.tracing_enabled
+
+  role_path                 = var.role_path
+  role_permissions_boundary = var.role_permissions_boundary
+  extra_policy_statements   = lookup(var.extra_policy_statements, "workflow", [])
+  create_role               = !contains(keys(var.existing_role_arns), "workflow")
+  existing_role_arn         = lookup(var.existing_role_arns, "workflow", null)
 
   tags = var.tags
 }
@@ -82,6 +99,12 @@ module "trigger" {
   state_machine_arn  = module.workflow.state_machine_arn
   key_prefix         = var.key_prefix
   key_suffixes       = var.key_suffixes
+
+  role_path                 = var.role_path
+  role_permissions_boundary = var.role_permissions_boundary
+  extra_policy_statements   = lookup(var.extra_policy_statements, "trigger", [])
+  create_role               = !contains(keys(var.existing_role_arns), "trigger")
+  existing_role_arn         = lookup(var.existing_role_arns, "trigger", null)
 
   tags = var.tags
 }

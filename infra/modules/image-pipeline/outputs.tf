@@ -37,3 +37,73 @@ output "function_names" {
   description = "Lambda function names by step (validate, resize, filter, optimize, notify)."
   value       = module.functions.function_names
 }
+
+output "upload_bucket_arn" {
+  description = "ARN of the upload bucket (created here, or the existing one: create_upload_bucket = false)."
+  value       = module.storage.upload_bucket_arn
+}
+
+output "output_bucket_arn" {
+  description = "ARN of the output bucket."
+  value       = module.storage.output_bucket_arn
+}
+
+output "jobs_table_arn" {
+  description = "ARN of the job ledger table."
+  value       = module.ledger.table_arn
+}
+
+output "jobs_table_index_arns" {
+  description = "ARNs of the job ledger's global secondary indexes, by index name (byStatus, byContent, bySourceKey)."
+  value       = module.ledger.index_arns
+}
+
+output "state_machine_name" {
+  description = "Name of the image workflow's state machine."
+  value       = module.workflow.state_machine_name
+}
+
+output "function_arns" {
+  description = "Lambda function ARNs by step (validate, resize, filter, optimize, notify)."
+  value       = module.functions.function_arns
+}
+
+output "role_arns" {
+  description = "IAM role ARNs by role: validate, resize, filter, optimize, notify (the functions), workflow (the state machine), trigger (EventBridge); created here or from existing_role_arns."
+  value       = merge(module.functions.role_arns, { workflow = module.workflow.role_arn, trigger = module.trigger.role_arn })
+}
+
+output "role_policy_json" {
+  description = "The least-privilege policy of each role (JSON), by role as in role_arns: what a central IAM process attaches to the roles it passes in existing_role_arns."
+  value       = merge(module.functions.role_policy_json, { workflow = module.workflow.role_policy_json, trigger = module.trigger.role_policy_json })
+}
+
+output "log_group_names" {
+  description = "CloudWatch log group names: one per function by step, and workflow (the state machine's execution logs)."
+  value       = merge(module.functions.log_group_names, { workflow = module.workflow.log_group_name })
+}
+
+output "log_group_arns" {
+  description = "CloudWatch log group ARNs, keyed as log_group_names."
+  value       = merge(module.functions.log_group_arns, { workflow = module.workflow.log_group_arn })
+}
+
+output "event_rule_arn" {
+  description = "ARN of the EventBridge rule that starts an execution per upload."
+  value       = module.trigger.rule_arn
+}
+
+output "event_rule_name" {
+  description = "Name of the EventBridge rule that starts an execution per upload."
+  value       = module.trigger.rule_name
+}
+
+output "dead_letter_queue_arn" {
+  description = "ARN of the queue holding upload events that could not start an execution."
+  value       = module.trigger.dead_letter_queue_arn
+}
+
+output "alarm_arns" {
+  description = "CloudWatch alarm ARNs, by alarm (executions-failed, executions-timed-out, dead-letters, <step>-errors, <step>-throttles)."
+  value       = module.alarms.alarm_arns
+}

@@ -20,25 +20,53 @@ variable "architecture" {
 }
 
 variable "workflow_type" {
-  description = "Step Functions workflow type: EXPRESS (default: a job takes seconds, is idempotent through the ledger, and Express bills per request instead of per state transition, about 4x cheaper per image) or STANDARD (exactly-once executions, up to a year, full history in the console)."
+  description = "Step Functions workflow type: EXPRESS (a job takes seconds, is idempotent through the ledger, and Express bills per request instead of per state transition, about 4x cheaper per image) or STANDARD (exactly-once executions, up to a year, full history in the console). null: the workflow contract's default (EXPRESS)."
   type        = string
-  default     = "EXPRESS"
+  default     = null
 
   validation {
-    condition     = contains(["STANDARD", "EXPRESS"], var.workflow_type)
-    error_message = "workflow_type must be \"STANDARD\" or \"EXPRESS\"."
+    condition     = var.workflow_type == null || contains(["STANDARD", "EXPRESS"], coalesce(var.workflow_type, "EXPRESS"))
+    error_message = "workflow_type must be \"STANDARD\", \"EXPRESS\" or null (the contract's default)."
   }
 }
 
 variable "recipe_json" {
-  description = "The recipe as JSON (IMGFLOW_RECIPE): renditions, formats, filters. The default is imgflow's default recipe."
+  description = "The recipe as JSON (IMGFLOW_RECIPE): renditions, formats, filters. null: the functions' built-in default recipe (DEFAULT_RECIPE in packages/image-core), which is then not copied into the environment."
   type        = string
-  default     = "{\"version\":\"1\",\"renditions\":[{\"name\":\"sm\",\"width\":320},{\"name\":\"md\",\"width\":1024},{\"name\":\"lg\",\"width\":2048}],\"formats\":[\"avif\",\"webp\",\"jpeg\"]}"
+  default     = null
 
   validation {
-    condition     = can(jsondecode(var.recipe_json).renditions)
-    error_message = "recipe_json must be a JSON recipe with a renditions list."
+    condition     = var.recipe_json == null || can(jsondecode(var.recipe_json).renditions)
+    error_message = "recipe_json must be null or a JSON recipe with a renditions list."
   }
+}
+
+variable "retry" {
+  description = "Retry policy of every working Task of the workflow (backoff with full jitter). Unset fields take the workflow contract's values (1 s, 3 attempts, rate 2, at most 30 s)."
+  type = object({
+    interval_seconds  = optional(number)
+    max_attempts      = optional(number)
+    backoff_rate      = optional(number)
+    max_delay_seconds = optional(number)
+  })
+  default = {}
+}
+
+variable "workflow_log_level" {
+  description = "Execution log level of the state machine: ALL, ERROR, FATAL or OFF."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.workflow_log_level)
+    error_message = "workflow_log_level must be one of ALL, ERROR, FATAL, OFF."
+  }
+}
+
+variable "include_execution_data" {
+  description = "Include state input and output in the execution logs. Off by default: they carry object keys and job facts."
+  type        = bool
+  default     = false
 }
 
 variable "limits_json" {
@@ -102,9 +130,14 @@ variable "log_retention_days" {
 }
 
 variable "key_prefix" {
-  description = "Only upload keys starting with this prefix start a workflow. Empty: every key."
+  description = "Only upload keys starting with this prefix start a workflow, and the functions may read only those. Empty: every key."
   type        = string
   default     = ""
+
+  validation {
+    condition     = !can(regex("[*?]", var.key_prefix))
+    error_message = "key_prefix must not contain * or ?: the functions' read access is granted on <bucket>/<key_prefix>*, where IAM reads them as wildcards."
+  }
 }
 
 variable "key_suffixes" {
@@ -141,4 +174,139 @@ variable "tags" {
   description = "Tags applied to every resource that supports them."
   type        = map(string)
   default     = {}
+}
+
+variable "output_prefix" {
+  description = "Prefix of the finished renditions in the output bucket (IMGFLOW_OUTPUT_PREFIX). output_prefix, work_prefix and assets_prefix must not overlap: the plan fails if one starts with another."
+  type        = string
+  default     = "renditions/"
+
+  validation {
+    condition     = can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.output_prefix))
+    error_message = "output_prefix must be one or more lowercase path segments, each ending in '/', e.g. \"renditions/\"."
+  }
+}
+
+variable "work_prefix" {
+  description = "Prefix of the intermediate bundles in the output bucket (IMGFLOW_WORK_PREFIX); they expire after a day. Must not overlap output_prefix or assets_prefix."
+  type        = string
+  default     = "work/"
+
+  validation {
+    condition     = can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.work_prefix))
+    error_message = "work_prefix must be one or more lowercase path segments, each ending in '/', e.g. \"work/\"."
+  }
+}
+
+variable "assets_prefix" {
+  description = "Prefix of the recipe assets (watermark images) in the output bucket (IMGFLOW_ASSETS_PREFIX). Must not overlap output_prefix or work_prefix."
+  type        = string
+  default     = "assets/"
+
+  validation {
+    condition     = can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.assets_prefix))
+    error_message = "assets_prefix must be one or more lowercase path segments, each ending in '/', e.g. \"assets/\"."
+  }
+}
+
+variable "create_upload_bucket" {
+  description = "Create the upload bucket. false: take uploads from the existing bucket upload_bucket_name (same account and region), whose versioning, encryption, policy and lifecycle stay with its owner; it must send its events to EventBridge (see manage_upload_bucket_notification)."
+  type        = bool
+  default     = true
+}
+
+variable "upload_bucket_name" {
+  description = "Name of the upload bucket. With create_upload_bucket = false, required: the existing bucket. Otherwise the name of the bucket to create; null: <name>-uploads-<account id>-<region>."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.upload_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.upload_bucket_name))
+    error_message = "upload_bucket_name must be null or a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)."
+  }
+}
+
+variable "manage_upload_bucket_notification" {
+  description = "With create_upload_bucket = false: turn on the existing bucket's EventBridge notifications from here. This writes the bucket's whole notification configuration, so set false when the bucket has notifications of its own (SNS, SQS, Lambda) and turn EventBridge on where they are managed. A created bucket always gets EventBridge on."
+  type        = bool
+  default     = true
+}
+
+variable "role_path" {
+  description = "Path of every IAM role the pipeline creates (e.g. \"/imgflow/\"), for an account whose IAM conventions require one."
+  type        = string
+  default     = "/"
+
+  validation {
+    condition     = can(regex("^/([A-Za-z0-9+=,.@_-]+/)*$", var.role_path)) && length(var.role_path) <= 512
+    error_message = "role_path must start and end with '/' (e.g. \"/\" or \"/imgflow/\"), at most 512 characters."
+  }
+}
+
+variable "role_permissions_boundary" {
+  description = "ARN of the managed policy set as permissions boundary on every IAM role the pipeline creates. null: no boundary."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.role_permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.role_permissions_boundary))
+    error_message = "role_permissions_boundary must be null or an IAM policy ARN (arn:aws:iam::<account>:policy/<name>)."
+  }
+}
+
+variable "extra_policy_statements" {
+  description = "Statements added to a role's policy, by role: validate, resize, filter, optimize, notify (the functions), workflow (the state machine), trigger (EventBridge). E.g. kms:Decrypt on the key of an existing upload bucket for the functions that read uploads. effect defaults to Allow; an Allow may not use \"*\" or \"<service>:*\" actions. Ignored for roles in existing_role_arns."
+  type = map(list(object({
+    sid       = optional(string)
+    effect    = optional(string, "Allow")
+    actions   = list(string)
+    resources = list(string)
+    conditions = optional(list(object({
+      test     = string
+      variable = string
+      values   = list(string)
+    })), [])
+  })))
+  default = {}
+
+  validation {
+    condition     = length(setsubtract(keys(var.extra_policy_statements), ["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger"])) == 0
+    error_message = "extra_policy_statements keys must be among validate, resize, filter, optimize, notify, workflow, trigger."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for statements in values(var.extra_policy_statements) : [
+        for statement in statements : contains(["Allow", "Deny"], statement.effect) && length(statement.actions) > 0 && length(statement.resources) > 0 && (statement.sid == null || can(regex("^[A-Za-z0-9]+$", statement.sid)))
+      ]
+    ]))
+    error_message = "Each extra statement needs effect Allow or Deny, at least one action and one resource, and an alphanumeric sid (or none)."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for statements in values(var.extra_policy_statements) : [
+        for statement in statements : [
+          for action in statement.actions : statement.effect == "Deny" ? can(regex("^(\\*|[a-z0-9-]+:[A-Za-z0-9*]+)$", action)) : can(regex("^[a-z0-9-]+:[A-Za-z0-9]+[A-Za-z0-9*]*$", action))
+        ]
+      ]
+    ]))
+    error_message = "Each extra action must look like \"<service>:<Action>\" (a trailing * is allowed, e.g. \"s3:Get*\"); an Allow may not grant \"*\" or \"<service>:*\" (least privilege: list the actions)."
+  }
+}
+
+variable "existing_role_arns" {
+  description = "Roles to use instead of creating them, by role: validate, resize, filter, optimize, notify (trust lambda.amazonaws.com), workflow (states.amazonaws.com), trigger (events.amazonaws.com). For accounts where a central IAM process owns roles: give each the policy from the role_policy_json output. Unlisted roles are created here."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = length(setsubtract(keys(var.existing_role_arns), ["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger"])) == 0
+    error_message = "existing_role_arns keys must be among validate, resize, filter, optimize, notify, workflow, trigger."
+  }
+
+  validation {
+    condition     = alltrue([for arn in values(var.existing_role_arns) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "Each existing role ARN must be an IAM role ARN (arn:aws:iam::<account>:role/<path><name>)."
+  }
 }

@@ -10,5 +10,11 @@ locals {
     }
   }
 
+  # The buckets this module creates: both, or only the output bucket next to an existing upload bucket.
+  created_buckets = { for bucket, settings in local.buckets : bucket => settings if bucket != "upload" || var.create_upload_bucket }
+
+  upload_bucket_name = var.create_upload_bucket ? aws_s3_bucket.this["upload"].bucket : data.aws_s3_bucket.upload[0].id
+  upload_bucket_arn  = var.create_upload_bucket ? aws_s3_bucket.this["upload"].arn : data.aws_s3_bucket.upload[0].arn
+
   sse_algorithm = var.kms_key_arn == null ? "AES256" : "aws:kms"
 }

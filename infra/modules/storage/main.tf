@@ -1,10 +1,20 @@
+data "aws_region" "current" {}
+
 resource "aws_s3_bucket" "this" {
-  for_each = local.buckets
+  for_each = local.created_buckets
 
   bucket        = each.value.name
   force_destroy = var.force_destroy
 
   tags = merge(var.tags, { "imgflow:bucket" = each.key })
+
+  lifecycle {
+    precondition {
+      # Without a name S3 would make one up, and the trigger would match nothing.
+      condition     = each.value.name != null
+      error_message = "upload_bucket_name must name the upload bucket."
+    }
+  }
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {
@@ -87,6 +97,8 @@ resource "aws_s3_bucket_policy" "this" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "upload" {
+  count = var.create_upload_bucket ? 1 : 0
+
   bucket = aws_s3_bucket.this["upload"].id
 
   rule {
@@ -148,8 +160,46 @@ resource "aws_s3_bucket_lifecycle_configuration" "output" {
   depends_on = [aws_s3_bucket_versioning.this]
 }
 
+# An existing upload bucket: looked up so that a wrong name or region fails the plan, not the
+# first upload. Its settings (versioning, encryption, policy, lifecycle) stay with its owner.
+data "aws_s3_bucket" "upload" {
+  count = var.create_upload_bucket ? 0 : 1
+
+  bucket = var.upload_bucket_name
+
+  lifecycle {
+    precondition {
+      condition     = var.upload_bucket_name != null
+      error_message = "create_upload_bucket = false needs upload_bucket_name: the name of the existing bucket."
+    }
+
+    postcondition {
+      # S3 sends a bucket's events to EventBridge in the bucket's own region only. (Provider v6
+      # reports the configured region here, and bucket_region for the bucket's: the check
+      # then passes; the requirement stands.)
+      condition     = self.region == data.aws_region.current.name
+      error_message = "The existing upload bucket ${var.upload_bucket_name} is in ${self.region}, this deployment in ${data.aws_region.current.name}: S3 sends events to EventBridge in the bucket's region only, so deploy there."
+    }
+  }
+}
+
 # "Object Created" events go to EventBridge, where the trigger module's rule picks them up.
+# The resource owns the bucket's whole notification configuration: for an existing bucket with
+# notifications of its own, set manage_upload_bucket_notification = false and turn EventBridge on
+# where that configuration is managed.
 resource "aws_s3_bucket_notification" "upload" {
-  bucket      = aws_s3_bucket.this["upload"].id
+  count = var.create_upload_bucket || var.manage_upload_bucket_notification ? 1 : 0
+
+  bucket      = local.upload_bucket_name
   eventbridge = true
+}
+
+moved {
+  from = aws_s3_bucket_lifecycle_configuration.upload
+  to   = aws_s3_bucket_lifecycle_configuration.upload[0]
+}
+
+moved {
+  from = aws_s3_bucket_notification.upload
+  to   = aws_s3_bucket_notification.upload[0]
 }

@@ -1,11 +1,16 @@
 output "upload_bucket_name" {
-  description = "Name of the upload bucket."
-  value       = aws_s3_bucket.this["upload"].id
+  description = "Name of the upload bucket (created here, or the existing one)."
+  value       = local.upload_bucket_name
 }
 
 output "upload_bucket_arn" {
-  description = "ARN of the upload bucket."
-  value       = aws_s3_bucket.this["upload"].arn
+  description = "ARN of the upload bucket (created here, or the existing one)."
+  value       = local.upload_bucket_arn
+}
+
+output "upload_bucket_created" {
+  description = "Whether this module created the upload bucket (false: an existing bucket, create_upload_bucket = false)."
+  value       = var.create_upload_bucket
 }
 
 output "output_bucket_name" {

@@ -1,11 +1,24 @@
 variable "upload_bucket_name" {
-  description = "Name of the bucket uploads land in. Every object created here starts a workflow execution."
+  description = "Name of the bucket uploads land in. Every object created here starts a workflow execution. With create_upload_bucket = false, the name of an existing bucket in this account and region."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.upload_bucket_name))
+    # null only reaches the precondition that names the missing input.
+    condition     = var.upload_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.upload_bucket_name))
     error_message = "upload_bucket_name must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)."
   }
+}
+
+variable "create_upload_bucket" {
+  description = "Create the upload bucket. false: upload_bucket_name is an existing bucket (same account and region) whose versioning, encryption, policy and lifecycle stay with its owner; this module then manages at most its EventBridge notification (manage_upload_bucket_notification)."
+  type        = bool
+  default     = true
+}
+
+variable "manage_upload_bucket_notification" {
+  description = "Only with create_upload_bucket = false: write the existing bucket's notification configuration with EventBridge on. That resource replaces the bucket's whole notification configuration, so set false when the bucket has notifications of its own (SNS, SQS, Lambda) and turn on \"Send notifications to Amazon EventBridge\" where they are managed. A created bucket always gets EventBridge on."
+  type        = bool
+  default     = true
 }
 
 variable "output_bucket_name" {

@@ -1,4 +1,7 @@
 locals {
+  role_name = "${var.name}-trigger-${data.aws_region.current.name}"
+  role_arn  = var.create_role ? aws_iam_role.this[0].arn : var.existing_role_arn
+
   # EventBridge wildcard patterns treat "*" and "\" specially: escape them in literal parts.
   escaped_prefix = replace(replace(var.key_prefix, "\\", "\\\\"), "*", "\\*")
 

@@ -1,5 +1,7 @@
 data "aws_caller_identity" "current" {}
 
+data "aws_region" "current" {}
+
 resource "aws_cloudwatch_event_rule" "this" {
   name          = var.name
   description   = "imgflow: an object created in ${var.upload_bucket_name} starts the image workflow."
@@ -58,12 +60,32 @@ data "aws_iam_policy_document" "assume_role" {
   }
 }
 
+# Roles are global: the region in the name lets the same name deploy in several regions.
 resource "aws_iam_role" "this" {
-  name               = "${var.name}-trigger"
-  description        = "imgflow trigger: starts executions of one state machine."
-  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+  count = var.create_role ? 1 : 0
+
+  name                 = local.role_name
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  description          = "imgflow trigger: starts executions of one state machine."
+  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
 
   tags = var.tags
+
+  lifecycle {
+    # A renamed role is replaced without leaving the rule's target without one.
+    create_before_destroy = true
+
+    precondition {
+      condition     = length(local.role_name) <= 64
+      error_message = "The role name ${local.role_name} is longer than the 64 characters IAM allows: shorten name, or bring a role (create_role = false, existing_role_arn)."
+    }
+  }
+}
+
+moved {
+  from = aws_iam_role.this
+  to   = aws_iam_role.this[0]
 }
 
 data "aws_iam_policy_document" "this" {
@@ -72,12 +94,47 @@ data "aws_iam_policy_document" "this" {
     actions   = ["states:StartExecution"]
     resources = [var.state_machine_arn]
   }
+
+  dynamic "statement" {
+    for_each = var.extra_policy_statements
+
+    content {
+      sid       = statement.value.sid
+      effect    = statement.value.effect
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.create_role || var.existing_role_arn != null
+      error_message = "create_role = false needs existing_role_arn: the role to use instead."
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "this" {
+  count = var.create_role ? 1 : 0
+
   name   = "${var.name}-trigger"
-  role   = aws_iam_role.this.id
+  role   = aws_iam_role.this[0].id
   policy = data.aws_iam_policy_document.this.json
+}
+
+moved {
+  from = aws_iam_role_policy.this
+  to   = aws_iam_role_policy.this[0]
 }
 
 # No input, input_path or input_transformer: the execution input is the event itself,
@@ -86,7 +143,7 @@ resource "aws_cloudwatch_event_target" "this" {
   rule      = aws_cloudwatch_event_rule.this.name
   target_id = "imgflow-workflow"
   arn       = var.state_machine_arn
-  role_arn  = aws_iam_role.this.arn
+  role_arn  = local.role_arn
 
   retry_policy {
     maximum_event_age_in_seconds = var.maximum_event_age_in_seconds

@@ -14,8 +14,18 @@ output "event_pattern" {
 }
 
 output "role_arn" {
-  description = "ARN of the role EventBridge uses to start executions."
-  value       = aws_iam_role.this.arn
+  description = "ARN of the role EventBridge uses to start executions: the role created here, or existing_role_arn (create_role = false)."
+  value       = local.role_arn
+}
+
+output "role_name" {
+  description = "Name of the role created here (<name>-trigger-<region>); null with create_role = false."
+  value       = one(aws_iam_role.this[*].name)
+}
+
+output "role_policy_json" {
+  description = "The least-privilege policy of the EventBridge role (JSON). Attached to the role created here; attach it yourself to existing_role_arn."
+  value       = data.aws_iam_policy_document.this.json
 }
 
 output "dead_letter_queue_arn" {

@@ -78,3 +78,72 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "role_path" {
+  description = "Path of the IAM role this module creates (e.g. \"/imgflow/\"), for an account whose IAM conventions require one."
+  type        = string
+  default     = "/"
+
+  validation {
+    condition     = can(regex("^/([A-Za-z0-9+=,.@_-]+/)*$", var.role_path)) && length(var.role_path) <= 512
+    error_message = "role_path must start and end with '/' (e.g. \"/\" or \"/imgflow/\"), at most 512 characters."
+  }
+}
+
+variable "role_permissions_boundary" {
+  description = "ARN of the managed policy set as permissions boundary on the role this module creates. null: no boundary."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.role_permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.role_permissions_boundary))
+    error_message = "role_permissions_boundary must be null or an IAM policy ARN (arn:aws:iam::<account>:policy/<name>)."
+  }
+}
+
+variable "extra_policy_statements" {
+  description = "Statements added to the EventBridge role's policy. effect defaults to Allow; an Allow may not use \"*\" or \"<service>:*\" actions. Ignored with create_role = false."
+  type = list(object({
+    sid       = optional(string)
+    effect    = optional(string, "Allow")
+    actions   = list(string)
+    resources = list(string)
+    conditions = optional(list(object({
+      test     = string
+      variable = string
+      values   = list(string)
+    })), [])
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for statement in var.extra_policy_statements : contains(["Allow", "Deny"], statement.effect) && length(statement.actions) > 0 && length(statement.resources) > 0 && (statement.sid == null || can(regex("^[A-Za-z0-9]+$", statement.sid)))])
+    error_message = "Each extra statement needs effect Allow or Deny, at least one action and one resource, and an alphanumeric sid (or none)."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for statement in var.extra_policy_statements : [
+        for action in statement.actions : statement.effect == "Deny" ? can(regex("^(\\*|[a-z0-9-]+:[A-Za-z0-9*]+)$", action)) : can(regex("^[a-z0-9-]+:[A-Za-z0-9]+[A-Za-z0-9*]*$", action))
+      ]
+    ]))
+    error_message = "Each extra action must look like \"<service>:<Action>\" (a trailing * is allowed, e.g. \"s3:Get*\"); an Allow may not grant \"*\" or \"<service>:*\" (least privilege: list the actions)."
+  }
+}
+
+variable "create_role" {
+  description = "Create the EventBridge role here. false: use existing_role_arn instead, for accounts where a central IAM process owns roles."
+  type        = bool
+  default     = true
+}
+
+variable "existing_role_arn" {
+  description = "With create_role = false: the role to use. Give it the policy in the role_policy_json output and a trust policy for events.amazonaws.com."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.existing_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.existing_role_arn))
+    error_message = "existing_role_arn must be null or an IAM role ARN (arn:aws:iam::<account>:role/<path><name>)."
+  }
+}

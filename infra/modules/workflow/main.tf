@@ -1,5 +1,7 @@
 data "aws_caller_identity" "current" {}
 
+data "aws_region" "current" {}
+
 resource "aws_cloudwatch_log_group" "this" {
   # The vendedlogs path keeps the account's CloudWatch Logs resource policy small.
   name              = "/aws/vendedlogs/states/${var.name}"
@@ -26,12 +28,32 @@ data "aws_iam_policy_document" "assume_role" {
   }
 }
 
+# Roles are global: the region in the name lets the same name deploy in several regions.
 resource "aws_iam_role" "this" {
-  name               = "${var.name}-workflow"
-  description        = "imgflow state machine: invokes its five functions, delivers its logs."
-  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+  count = var.create_role ? 1 : 0
+
+  name                 = local.role_name
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  description          = "imgflow state machine: invokes its five functions, delivers its logs."
+  assume_role_policy   = data.aws_iam_policy_document.assume_role.json
 
   tags = var.tags
+
+  lifecycle {
+    # A renamed role is replaced without leaving the state machine without one.
+    create_before_destroy = true
+
+    precondition {
+      condition     = length(local.role_name) <= 64
+      error_message = "The role name ${local.role_name} is longer than the 64 characters IAM allows: shorten name, or bring a role (create_role = false, existing_role_arn)."
+    }
+  }
+}
+
+moved {
+  from = aws_iam_role.this
+  to   = aws_iam_role.this[0]
 }
 
 data "aws_iam_policy_document" "this" {
@@ -72,31 +94,63 @@ data "aws_iam_policy_document" "this" {
       resources = ["*"]
     }
   }
+
+  dynamic "statement" {
+    for_each = var.extra_policy_statements
+
+    content {
+      sid       = statement.value.sid
+      effect    = statement.value.effect
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.create_role || var.existing_role_arn != null
+      error_message = "create_role = false needs existing_role_arn: the role to use instead."
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "this" {
+  count = var.create_role ? 1 : 0
+
   name   = "${var.name}-workflow"
-  role   = aws_iam_role.this.id
+  role   = aws_iam_role.this[0].id
   policy = data.aws_iam_policy_document.this.json
+}
+
+moved {
+  from = aws_iam_role_policy.this
+  to   = aws_iam_role_policy.this[0]
 }
 
 resource "aws_sfn_state_machine" "this" {
   name     = var.name
-  type     = var.type
-  role_arn = aws_iam_role.this.arn
+  type     = local.type
+  role_arn = local.role_arn
 
   # The only place the ASL is rendered for AWS; the local runtime renders the same file.
-  definition = templatefile("${path.module}/imgflow.asl.json.tftpl", {
-    validate_function_arn   = var.function_arns.validate
-    resize_function_arn     = var.function_arns.resize
-    filter_function_arn     = var.function_arns.filter
-    optimize_function_arn   = var.function_arns.optimize
-    notify_function_arn     = var.function_arns.notify
-    retry_interval_seconds  = var.retry.interval_seconds
-    retry_max_attempts      = var.retry.max_attempts
-    retry_backoff_rate      = var.retry.backoff_rate
-    retry_max_delay_seconds = var.retry.max_delay_seconds
-  })
+  definition = local.definition
+
+  lifecycle {
+    precondition {
+      condition     = sort(keys(var.function_arns)) == sort(keys(local.contract.steps))
+      error_message = "function_arns must name exactly the contract's steps (${join(", ", keys(local.contract.steps))})."
+    }
+  }
 
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.this.arn}:*"

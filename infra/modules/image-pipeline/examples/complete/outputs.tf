@@ -1,0 +1,64 @@
+output "upload_bucket" {
+  description = "Bucket to upload images to; keys under incoming/ with an image suffix are processed."
+  value       = module.image_pipeline.upload_bucket
+}
+
+output "upload_bucket_arn" {
+  description = "ARN of the upload bucket."
+  value       = module.image_pipeline.upload_bucket_arn
+}
+
+output "output_bucket_arn" {
+  description = "ARN of the output bucket."
+  value       = module.image_pipeline.output_bucket_arn
+}
+
+output "jobs_table_arn" {
+  description = "ARN of the job ledger table."
+  value       = module.image_pipeline.jobs_table_arn
+}
+
+output "state_machine_arn" {
+  description = "ARN of the image workflow."
+  value       = module.image_pipeline.state_machine_arn
+}
+
+output "success_topic_arn" {
+  description = "ARN of the success topic."
+  value       = module.image_pipeline.success_topic_arn
+}
+
+output "error_topic_arn" {
+  description = "ARN of the error topic."
+  value       = module.image_pipeline.error_topic_arn
+}
+
+output "results_queue_url" {
+  description = "URL of the queue receiving job.succeeded messages."
+  value       = aws_sqs_queue.results.url
+}
+
+output "role_arns" {
+  description = "IAM role ARNs by role (the five functions, workflow, trigger: the last one supplied from outside the module)."
+  value       = module.image_pipeline.role_arns
+}
+
+output "log_group_arns" {
+  description = "CloudWatch log group ARNs (the five functions, workflow)."
+  value       = module.image_pipeline.log_group_arns
+}
+
+output "event_rule_arn" {
+  description = "ARN of the EventBridge rule that starts an execution per upload."
+  value       = module.image_pipeline.event_rule_arn
+}
+
+output "dead_letter_queue_arn" {
+  description = "ARN of the trigger's dead-letter queue."
+  value       = module.image_pipeline.dead_letter_queue_arn
+}
+
+output "alarm_arns" {
+  description = "CloudWatch alarm ARNs, by alarm."
+  value       = module.image_pipeline.alarm_arns
+}

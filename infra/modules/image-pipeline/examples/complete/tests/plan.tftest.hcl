@@ -1,0 +1,39 @@
+# `terraform test` with a mocked AWS provider: the example plans without an AWS account.
+# Needs the zips: point artifacts_dir at a folder holding <function>-<arch>.zip
+# (infra/tests/terraform.test.ts makes one and sets TF_VAR_artifacts_dir).
+
+mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+}
+
+run "plans_every_option" {
+  command = plan
+
+  assert {
+    condition     = module.image_pipeline.function_names["optimize"] == "imgflow-complete-optimize" && length(module.image_pipeline.function_names) == 5
+    error_message = "one function per step"
+  }
+
+  assert {
+    condition     = toset(keys(module.image_pipeline.role_arns)) == toset(["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger"])
+    error_message = "seven roles, the trigger's supplied from outside the module"
+  }
+
+  assert {
+    condition     = module.image_pipeline.log_group_names["workflow"] == "/aws/vendedlogs/states/imgflow-complete" && module.image_pipeline.log_group_names["optimize"] == "/aws/lambda/imgflow-complete-optimize"
+    error_message = "one log group per function and one for the state machine"
+  }
+
+  assert {
+    condition     = length(module.image_pipeline.alarm_arns) == 13
+    error_message = "three workflow alarms and two per function"
+  }
+}
