@@ -1,3 +1,4 @@
+import { contract } from '@imgflow/contract';
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions as hcl2json returns them, not JavaScript templates.
 // What a platform team needs to adopt the modules: IAM it can shape or supply, names that do
 // not collide across regions, an existing upload bucket, ARN outputs, examples, a lock file.
@@ -174,7 +175,9 @@ describe('prefixes of the output bucket', () => {
       ['work_prefix', 'work/'],
       ['assets_prefix', 'assets/'],
     ] as const) {
-      expect(variables[name]?.default).toBe(value);
+      // null: the functions and storage modules take the contract's default (contract.json config).
+      expect(variables[name]?.default).toBeNull();
+      expect(contract.config[name]).toBe(value);
       expect(conditions(variables[name])).toContain('^([a-z0-9][a-z0-9_-]*/)+$');
       expect(hcl.module.functions[0][name]).toBe(`\${var.${name}}`);
     }

@@ -117,9 +117,9 @@ describe('IAM policy documents', () => {
 
 describe('function roles: exactly what each handler does', () => {
   const UPLOADS = '${var.upload_bucket_arn}/${var.upload_key_prefix}*';
-  const RENDITIONS = '${var.output_bucket_arn}/${var.output_prefix}*';
-  const WORK = '${var.output_bucket_arn}/${var.work_prefix}*';
-  const ASSETS = '${var.output_bucket_arn}/${var.assets_prefix}*';
+  const RENDITIONS = '${var.output_bucket_arn}/${local.output_prefix}*';
+  const WORK = '${var.output_bucket_arn}/${local.work_prefix}*';
+  const ASSETS = '${var.output_bucket_arn}/${local.assets_prefix}*';
   const TABLE = '${var.jobs_table_arn}';
   const CONTENT_INDEX = '${var.jobs_table_arn}/index/byContent';
   const TOPICS = ['${var.success_topic_arn}', '${var.error_topic_arn}'];

@@ -61,10 +61,11 @@ describe('storage', () => {
     const output = resources(hcl, 'aws_s3_bucket_lifecycle_configuration').output;
     expect(output?.bucket).toBe('${aws_s3_bucket.this["output"].id}');
     const work = ((output?.rule ?? []) as Hcl[]).find((rule) => rule.expiration);
-    expect(work?.filter[0]).toEqual({ prefix: '${var.work_prefix}' });
+    expect(work?.filter[0]).toEqual({ prefix: '${local.work_prefix}' });
     expect(work?.expiration[0]).toEqual({ days: '${var.work_expiration_days}' });
     expect(blocks(hcl, 'variable').work_expiration_days?.default).toBe(1);
-    expect(blocks(hcl, 'variable').work_prefix?.default).toBe('work/');
+    expect(blocks(hcl, 'variable').work_prefix?.default).toBeNull();
+    expect(locals(hcl).work_prefix).toBe('${coalesce(var.work_prefix, local.config_defaults.work_prefix)}');
     for (const bucket of ['upload', 'output']) {
       const rules = resources(hcl, 'aws_s3_bucket_lifecycle_configuration')[bucket]?.rule as Hcl[];
       expect(rules.some((rule) => rule.abort_incomplete_multipart_upload), bucket).toBe(true);

@@ -8,15 +8,15 @@ locals {
   environment = merge(
     {
       IMGFLOW_OUTPUT_BUCKET     = var.output_bucket_name
-      IMGFLOW_OUTPUT_PREFIX     = var.output_prefix
-      IMGFLOW_WORK_PREFIX       = var.work_prefix
-      IMGFLOW_ASSETS_PREFIX     = var.assets_prefix
+      IMGFLOW_OUTPUT_PREFIX     = local.output_prefix
+      IMGFLOW_WORK_PREFIX       = local.work_prefix
+      IMGFLOW_ASSETS_PREFIX     = local.assets_prefix
       IMGFLOW_JOBS_TABLE        = var.jobs_table_name
       IMGFLOW_SUCCESS_TOPIC_ARN = var.success_topic_arn
       IMGFLOW_ERROR_TOPIC_ARN   = var.error_topic_arn
       IMGFLOW_LIMITS            = var.limits_json
-      IMGFLOW_LEASE_SECONDS     = tostring(var.lease_seconds)
-      IMGFLOW_CACHE_CONTROL     = var.cache_control
+      IMGFLOW_LEASE_SECONDS     = tostring(local.lease_seconds)
+      IMGFLOW_CACHE_CONTROL     = local.cache_control
     },
     # Compact JSON: a pretty-printed recipe takes no more of the 4 KB environment than a minified one.
     var.recipe_json == null ? {} : { IMGFLOW_RECIPE = jsonencode(jsondecode(var.recipe_json)) },
@@ -31,17 +31,17 @@ locals {
   json_settings_bytes  = length("IMGFLOW_LIMITS") + length(var.limits_json) + (var.recipe_json == null ? 0 : length("IMGFLOW_RECIPE") + length(jsonencode(jsondecode(var.recipe_json))))
 
   upload_objects    = "${var.upload_bucket_arn}/${var.upload_key_prefix}*"
-  output_renditions = "${var.output_bucket_arn}/${var.output_prefix}*"
-  output_work       = "${var.output_bucket_arn}/${var.work_prefix}*"
-  output_assets     = "${var.output_bucket_arn}/${var.assets_prefix}*"
+  output_renditions = "${var.output_bucket_arn}/${local.output_prefix}*"
+  output_work       = "${var.output_bucket_arn}/${local.work_prefix}*"
+  output_assets     = "${var.output_bucket_arn}/${local.assets_prefix}*"
   content_index_arn = "${var.jobs_table_arn}/index/byContent"
   tracing_is_active = var.tracing_mode == "Active"
 
   # Every prefix that another prefix starts with (equal prefixes overlap both ways).
   prefixes = {
-    output_prefix = var.output_prefix
-    work_prefix   = var.work_prefix
-    assets_prefix = var.assets_prefix
+    output_prefix = local.output_prefix
+    work_prefix   = local.work_prefix
+    assets_prefix = local.assets_prefix
   }
   overlapping_prefixes = sort([
     for input, prefix in local.prefixes : input
@@ -60,4 +60,14 @@ locals {
     optimize = data.aws_iam_policy_document.optimize.json
     notify   = data.aws_iam_policy_document.notify.json
   }
+}
+
+locals {
+  # Unset settings take the workflow contract's defaults (the same the functions' configFromEnv() uses).
+  config_defaults = local.contract.config
+  output_prefix   = coalesce(var.output_prefix, local.config_defaults.output_prefix)
+  work_prefix     = coalesce(var.work_prefix, local.config_defaults.work_prefix)
+  assets_prefix   = coalesce(var.assets_prefix, local.config_defaults.assets_prefix)
+  lease_seconds   = coalesce(var.lease_seconds, local.config_defaults.lease_seconds)
+  cache_control   = coalesce(var.cache_control, local.config_defaults.cache_control)
 }

@@ -81,34 +81,34 @@ variable "output_bucket_arn" {
 }
 
 variable "output_prefix" {
-  description = "Prefix of the finished renditions in the output bucket (IMGFLOW_OUTPUT_PREFIX)."
+  description = "Prefix of the finished renditions in the output bucket (IMGFLOW_OUTPUT_PREFIX). null: the workflow contract's default (contract.json config.output_prefix)."
   type        = string
-  default     = "renditions/"
+  default     = null
 
   validation {
-    condition     = can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.output_prefix))
+    condition     = var.output_prefix == null || try(can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.output_prefix)), false)
     error_message = "output_prefix must be one or more lowercase path segments, each ending in '/', e.g. \"renditions/\"."
   }
 }
 
 variable "work_prefix" {
-  description = "Prefix of the intermediate bundles in the output bucket (IMGFLOW_WORK_PREFIX). Must not overlap output_prefix or assets_prefix."
+  description = "Prefix of the intermediate bundles in the output bucket (IMGFLOW_WORK_PREFIX). Must not overlap output_prefix or assets_prefix. null: the workflow contract's default (contract.json config.work_prefix)."
   type        = string
-  default     = "work/"
+  default     = null
 
   validation {
-    condition     = can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.work_prefix))
+    condition     = var.work_prefix == null || try(can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.work_prefix)), false)
     error_message = "work_prefix must be one or more lowercase path segments, each ending in '/', e.g. \"work/\"."
   }
 }
 
 variable "assets_prefix" {
-  description = "Prefix of the recipe assets (watermark images) in the output bucket (IMGFLOW_ASSETS_PREFIX)."
+  description = "Prefix of the recipe assets (watermark images) in the output bucket (IMGFLOW_ASSETS_PREFIX). null: the workflow contract's default (contract.json config.assets_prefix)."
   type        = string
-  default     = "assets/"
+  default     = null
 
   validation {
-    condition     = can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.assets_prefix))
+    condition     = var.assets_prefix == null || try(can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.assets_prefix)), false)
     error_message = "assets_prefix must be one or more lowercase path segments, each ending in '/', e.g. \"assets/\"."
   }
 }
@@ -156,20 +156,20 @@ variable "limits_json" {
 }
 
 variable "lease_seconds" {
-  description = "How long a PENDING/PROCESSING claim holds off another run of the same upload (IMGFLOW_LEASE_SECONDS). Keep it above the workflow's longest run."
+  description = "How long a PENDING/PROCESSING claim holds off another run of the same upload (IMGFLOW_LEASE_SECONDS). Keep it above the workflow's longest run. null: the workflow contract's default (contract.json config.lease_seconds)."
   type        = number
-  default     = 900
+  default     = null
 
   validation {
-    condition     = var.lease_seconds >= 1 && floor(var.lease_seconds) == var.lease_seconds
+    condition     = var.lease_seconds == null || try(var.lease_seconds >= 1 && floor(var.lease_seconds) == var.lease_seconds, false)
     error_message = "lease_seconds must be a whole number of seconds, at least 1."
   }
 }
 
 variable "cache_control" {
-  description = "Cache-Control set on the outputs (IMGFLOW_CACHE_CONTROL). Their keys change with the recipe, so they are immutable."
+  description = "Cache-Control set on the outputs (IMGFLOW_CACHE_CONTROL). Their keys change with the recipe, so they are immutable. null: the workflow contract's default (contract.json config.cache_control)."
   type        = string
-  default     = "public, max-age=31536000, immutable"
+  default     = null
 }
 
 variable "log_retention_days" {

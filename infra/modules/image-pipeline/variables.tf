@@ -177,34 +177,34 @@ variable "tags" {
 }
 
 variable "output_prefix" {
-  description = "Prefix of the finished renditions in the output bucket (IMGFLOW_OUTPUT_PREFIX). output_prefix, work_prefix and assets_prefix must not overlap: the plan fails if one starts with another."
+  description = "Prefix of the finished renditions in the output bucket (IMGFLOW_OUTPUT_PREFIX). output_prefix, work_prefix and assets_prefix must not overlap: the plan fails if one starts with another. null: the workflow contract's default (contract.json config.output_prefix)."
   type        = string
-  default     = "renditions/"
+  default     = null
 
   validation {
-    condition     = can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.output_prefix))
+    condition     = var.output_prefix == null || try(can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.output_prefix)), false)
     error_message = "output_prefix must be one or more lowercase path segments, each ending in '/', e.g. \"renditions/\"."
   }
 }
 
 variable "work_prefix" {
-  description = "Prefix of the intermediate bundles in the output bucket (IMGFLOW_WORK_PREFIX); they expire after a day. Must not overlap output_prefix or assets_prefix."
+  description = "Prefix of the intermediate bundles in the output bucket (IMGFLOW_WORK_PREFIX); they expire after a day. Must not overlap output_prefix or assets_prefix. null: the workflow contract's default (contract.json config.work_prefix)."
   type        = string
-  default     = "work/"
+  default     = null
 
   validation {
-    condition     = can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.work_prefix))
+    condition     = var.work_prefix == null || try(can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.work_prefix)), false)
     error_message = "work_prefix must be one or more lowercase path segments, each ending in '/', e.g. \"work/\"."
   }
 }
 
 variable "assets_prefix" {
-  description = "Prefix of the recipe assets (watermark images) in the output bucket (IMGFLOW_ASSETS_PREFIX). Must not overlap output_prefix or work_prefix."
+  description = "Prefix of the recipe assets (watermark images) in the output bucket (IMGFLOW_ASSETS_PREFIX). Must not overlap output_prefix or work_prefix. null: the workflow contract's default (contract.json config.assets_prefix)."
   type        = string
-  default     = "assets/"
+  default     = null
 
   validation {
-    condition     = can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.assets_prefix))
+    condition     = var.assets_prefix == null || try(can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.assets_prefix)), false)
     error_message = "assets_prefix must be one or more lowercase path segments, each ending in '/', e.g. \"assets/\"."
   }
 }

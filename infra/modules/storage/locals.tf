@@ -18,3 +18,9 @@ locals {
 
   sse_algorithm = var.kms_key_arn == null ? "AES256" : "aws:kms"
 }
+
+locals {
+  # Unset settings take the workflow contract's defaults (the same the functions' configFromEnv() uses).
+  config_defaults = jsondecode(file("${path.module}/../workflow/contract.json")).config
+  work_prefix     = coalesce(var.work_prefix, local.config_defaults.work_prefix)
+}

@@ -138,7 +138,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "output" {
     status = "Enabled"
 
     filter {
-      prefix = var.work_prefix
+      prefix = local.work_prefix
     }
 
     expiration {

@@ -25,5 +25,5 @@ output "output_bucket_arn" {
 
 output "work_prefix" {
   description = "Prefix of the intermediate objects the lifecycle rule expires (pass the same value to the functions)."
-  value       = var.work_prefix
+  value       = local.work_prefix
 }

@@ -65,12 +65,12 @@ variable "kms_key_arn" {
 }
 
 variable "work_prefix" {
-  description = "Prefix of the intermediate objects in the output bucket (IMGFLOW_WORK_PREFIX). The notify step deletes them; the lifecycle rule is the backstop."
+  description = "Prefix of the intermediate objects in the output bucket (IMGFLOW_WORK_PREFIX). The notify step deletes them; the lifecycle rule is the backstop. null: the workflow contract's default (contract.json config.work_prefix)."
   type        = string
-  default     = "work/"
+  default     = null
 
   validation {
-    condition     = can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.work_prefix))
+    condition     = var.work_prefix == null || try(can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.work_prefix)), false)
     error_message = "work_prefix must be one or more lowercase path segments, each ending in '/', e.g. \"work/\"."
   }
 }
