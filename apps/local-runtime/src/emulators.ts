@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import dynalite from 'dynalite';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import S3rver from 's3rver';
+import { type StrictS3, makeStrict } from './s3/strict.js';
 
 /** Where the emulators listen, and how to stop them. */
 export interface EmulatorEndpoints {
@@ -20,6 +21,8 @@ export interface Emulators {
   endpoints: EmulatorEndpoints;
   /** The in-process S3 emulator (its events drive the trigger); absent for emulators in another process. */
   s3rver?: S3rver;
+  /** Its strict layer (versions, an optional authorizer); absent for emulators in another process. */
+  strictS3?: StrictS3;
   /** Data directory (persistent when given, a temporary one otherwise). */
   dataDir: string;
   stop(): Promise<void>;
@@ -60,8 +63,9 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
 }
 
 /**
- * Starts s3rver (S3), dynalite (DynamoDB) and fauxqs (SNS → SQS) on loopback. They speak the
- * real wire protocols, so the handlers' SDK v3 clients are the ones that run on AWS.
+ * Starts s3rver (S3, made strict: src/s3/strict.ts), dynalite (DynamoDB) and fauxqs (SNS → SQS)
+ * on loopback. They speak the real wire protocols, so the handlers' SDK v3 clients are the ones
+ * that run on AWS. Bucket versioning is set through the S3 API (PutBucketVersioning), as on AWS.
  */
 export async function startEmulators(options: EmulatorOptions): Promise<Emulators> {
   const host = options.host ?? '127.0.0.1';
@@ -77,6 +81,10 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
     directory: join(dataDir, 's3'),
     configureBuckets: options.buckets.map((name) => ({ name })),
   });
+  // As strict as S3 where imgflow depends on it (If-Match, versions, DeleteObjects errors, tags,
+  // copy sources, AWS-shaped event keys): src/s3/strict.ts. Set up before run(), which composes
+  // s3rver's middleware.
+  const strictS3 = await makeStrict(s3, { versionsDir: join(dataDir, 's3-versions') });
   const s3Address = await s3.run();
   serializeDeletes(s3);
 
@@ -101,6 +109,7 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
       sqs: `http://${host}:${faux.port}`,
     },
     s3rver: s3,
+    strictS3,
     dataDir,
     async stop() {
       if (stopped) return;

@@ -14,6 +14,7 @@ import {
   type ValidateResult,
   bundleKeys,
   defineStep,
+  eventKeyCandidates,
   jobIdFor,
   notificationFor,
   objectFromEvent,
@@ -64,16 +65,45 @@ function successFacts(state: ProcessedState | CachedState): { outputs: OutputRec
   };
 }
 
-/** The upload an error state is about: the job when validation got that far, else the execution input's event. */
-function sourceOf(state: Record<string, unknown>): { source: ObjectRef; jobId: string; job?: Partial<Job> } | undefined {
+/**
+ * The upload an error state is about: the job when validation got that far, else the execution
+ * input's event. An event key that may be URL-encoded was resolved by ValidateImage before it
+ * claimed the job: the claim this execution holds names the key it chose.
+ */
+async function sourceOf(state: Record<string, unknown>, deps: StepDeps, executionId: string): Promise<{ source: ObjectRef; jobId: string; job?: Partial<Job> } | undefined> {
   const job = state.job as Partial<Job> | undefined;
   if (job?.source && job.jobId) return { source: job.source, jobId: job.jobId, job };
   const event = (state.event as unknown) ?? state;
+  let given: ObjectRef;
   try {
-    const source = objectFromEvent(event);
-    return { source, jobId: jobIdFor(source) };
+    given = objectFromEvent(event);
   } catch {
     return undefined;
+  }
+  const candidates = eventKeyCandidates(given.key).map((key) => ({ ...given, key }));
+  if (candidates.length > 1) {
+    for (const candidate of candidates) {
+      const jobId = jobIdFor(candidate);
+      if ((await deps.ledger.get(jobId))?.executionId === executionId) return { source: candidate, jobId };
+    }
+  }
+  return { source: given, jobId: jobIdFor(given) };
+}
+
+/**
+ * Removes the job's work bundles. A failure (DeleteObjects reports per-key errors inside its
+ * 200) is logged and returned, to be raised once the notification is out: a transient one is
+ * retried with the step (the retry publishes nothing twice), a denial fails the execution
+ * visibly; either way the outcome is recorded and notified, and nothing is left silently.
+ */
+async function removeWork(deps: StepDeps, jobId: string): Promise<Error | undefined> {
+  const keys = bundleKeys(deps.config.workPrefix, jobId);
+  try {
+    await deps.storage.deleteKeys(deps.config.outputBucket, keys);
+    return undefined;
+  } catch (error) {
+    deps.logger.error('could not remove the work objects', { jobId, keys, error: String(error) });
+    return error instanceof Error ? error : new Error(String(error));
   }
 }
 
@@ -87,11 +117,12 @@ async function publishOnce(deps: StepDeps, jobId: string, executionId: string, t
 
 /**
  * NotifySuccess / NotifyError: records the terminal state in the ledger first (so the job is
- * recorded even if SNS is down), removes the job's work objects, then publishes one message.
- * A retried notify never publishes twice; an execution that lost ownership of the job stays silent.
+ * recorded even if SNS is down), removes the job's work objects, then publishes one message; a
+ * clean-up that left work objects fails the step after publishing (removeWork). A retried
+ * notify never publishes twice; an execution that lost ownership of the job stays silent.
  */
 export async function notify(input: NotifyInput, deps: StepDeps): Promise<NotifyResult> {
-  const { config, ledger, storage } = deps;
+  const { config, ledger } = deps;
   const finishedAt = deps.clock().toISOString();
   if (input.kind === 'success') {
     const { job } = input.state;
@@ -100,7 +131,7 @@ export async function notify(input: NotifyInput, deps: StepDeps): Promise<Notify
     // A run that lost the job (its lease expired, another run took over) leaves the work
     // prefix alone: it now belongs to the run that owns the job.
     if (!owned) return { jobId: job.jobId, status: 'SUCCEEDED', messageId: 'not-owner' };
-    await storage.deleteKeys(config.outputBucket, bundleKeys(config.workPrefix, job.jobId));
+    const cleanupFailure = await removeWork(deps, job.jobId);
     const message = notificationFor('SUCCEEDED', {
       jobId: job.jobId,
       source: job.source,
@@ -113,6 +144,7 @@ export async function notify(input: NotifyInput, deps: StepDeps): Promise<Notify
       finishedAt,
     });
     const messageId = await publishOnce(deps, job.jobId, input.executionId, config.successTopicArn, message);
+    if (cleanupFailure) throw cleanupFailure;
     return { jobId: job.jobId, status: 'SUCCEEDED', messageId };
   }
 
@@ -120,7 +152,7 @@ export async function notify(input: NotifyInput, deps: StepDeps): Promise<Notify
   const rejection: Rejection =
     (state.rejection as Rejection | undefined) ?? (state.error ? rejectionFromCaught(state.error) : { error: 'Unknown', code: 'INTERNAL_ERROR', message: 'The workflow failed without an error' });
   const status = errorKind(rejection.error) === 'reject' ? 'REJECTED' : 'FAILED';
-  const target = sourceOf(state);
+  const target = await sourceOf(state, deps, input.executionId);
   if (!target) {
     // Not an upload at all (a malformed execution input): nothing to record, but say so loudly.
     deps.logger.error('workflow input is not an S3 Object Created event', { rejection });
@@ -130,7 +162,7 @@ export async function notify(input: NotifyInput, deps: StepDeps): Promise<Notify
   const executionId = (target.job?.executionId as string | undefined) ?? input.executionId;
   const owned = await ledger.finish(target.source, target.jobId, executionId, status, rejection, timings);
   if (!owned) return { jobId: target.jobId, status, messageId: 'not-owner' };
-  await storage.deleteKeys(config.outputBucket, bundleKeys(config.workPrefix, target.jobId));
+  const cleanupFailure = await removeWork(deps, target.jobId);
   const message = notificationFor(status, {
     jobId: target.jobId,
     source: target.source,
@@ -140,6 +172,7 @@ export async function notify(input: NotifyInput, deps: StepDeps): Promise<Notify
     finishedAt,
   });
   const messageId = await publishOnce(deps, target.jobId, executionId, config.errorTopicArn, message);
+  if (cleanupFailure) throw cleanupFailure;
   return { jobId: target.jobId, status, messageId };
 }
 

@@ -1,5 +1,6 @@
 import { ImageError, ImageTooLargeError, isCleanOriginal, recipeFingerprint, validateImage } from '@imgflow/image-core';
 import {
+  type ContentClaim,
   type Job,
   type ObjectCreatedEvent,
   type OutputRecord,
@@ -14,6 +15,7 @@ import {
   objectFromEvent,
   outputKey,
   outputStem,
+  resolveEventObject,
 } from '@imgflow/pipeline';
 import { performance } from 'node:perf_hooks';
 
@@ -50,13 +52,16 @@ async function copyCachedOutputs(deps: StepDeps, job: Job, outputs: readonly Out
 }
 
 /**
- * ValidateImage: claims the upload in the ledger (a duplicate delivery stops here), reads the
- * header against the limits, and looks for an earlier result for the same bytes and recipe.
+ * ValidateImage: finds the upload the event is about (its key may arrive URL-encoded: one HEAD
+ * decides when the key is ambiguous, see resolveEventObject), claims it in the ledger (a
+ * duplicate delivery stops here), reads the header against the limits, and claims the bytes
+ * and recipe (the content cache): an earlier result is copied, one in progress elsewhere is
+ * waited for briefly (`wait`).
  */
-export async function validate(input: ValidateInput, deps: StepDeps): Promise<ValidateResult> {
+export async function validate(input: ValidateInput, deps: StepDeps, wait: ContentWait = DEFAULT_CONTENT_WAIT): Promise<ValidateResult> {
   const started = performance.now();
   const { config, ledger, storage, clock } = deps;
-  const source = objectFromEvent(input.event);
+  const source = await resolveEventObject(objectFromEvent(input.event), (location) => storage.head(location));
   const jobId = jobIdFor(source);
   const now = clock();
   const claim = await ledger.claim(source, jobId, input.executionId, now, config.leaseSeconds);
@@ -96,10 +101,12 @@ export async function validate(input: ValidateInput, deps: StepDeps): Promise<Va
   } finally {
     bytes = undefined;
   }
-  const cached = await ledger.findCached(job.sha256, job.recipe);
-  if (cached?.outputs && cached.outputBucket && cached.jobId !== jobId) {
+  // The content cache: the content claim says whether these bytes were, or are being, processed.
+  const content = await awaitContent(deps, job, wait);
+  if (content.state === 'done' && content.record.jobId !== jobId) {
+    const cached = content.record;
     try {
-      const outputs = await copyCachedOutputs(deps, job, cached.outputs, cached.outputBucket);
+      const outputs = await copyCachedOutputs(deps, job, cached.outputs ?? [], cached.outputBucket ?? config.outputBucket);
       return {
         outcome: 'cached',
         job,
@@ -112,12 +119,41 @@ export async function validate(input: ValidateInput, deps: StepDeps): Promise<Va
       // The earlier outputs are gone (deleted, expired): the cache entry is stale, not the upload.
       if (!(error instanceof SourceMissingError)) throw error;
       deps.logger.info('stale cache entry: processing instead', { jobId, cachedFrom: cached.jobId });
+      await ledger.takeOverContent(job, cached.jobId, clock(), config.leaseSeconds);
     }
+  } else if (content.state === 'busy') {
+    // Still being processed elsewhere after the wait: this job processes the bytes too (both
+    // outcomes are the same; the first to finish becomes the cache entry).
+    deps.logger.info('same content in progress elsewhere: processing it too', { jobId, owner: content.owner, waitedMs: wait.totalMs });
   }
   await ledger.markProcessing(job);
   return { outcome: 'valid', job, timings: { validate: elapsed(started) } };
 }
 
-export function createValidateHandler(getDeps: () => StepDeps): StepHandler<ValidateInput, ValidateResult> {
-  return defineStep('ValidateImage', getDeps, validate);
+/** How long a job waits for another job that is processing the same bytes, and how often it looks. */
+export interface ContentWait {
+  totalMs: number;
+  pollMs: number;
+}
+
+/**
+ * Two uploads of the same bytes close together: the second waits up to 5 s (polling the content
+ * claim, a consistent read) for the first to finish, then copies its outputs; a typical image
+ * is done in that time. Past it, it processes the bytes itself rather than hold a Lambda longer.
+ */
+export const DEFAULT_CONTENT_WAIT: ContentWait = { totalMs: 5000, pollMs: 250 };
+
+async function awaitContent(deps: StepDeps, job: Job, wait: ContentWait): Promise<ContentClaim> {
+  const { ledger, clock, config } = deps;
+  const waitedFrom = performance.now();
+  let content = await ledger.claimContent(job, clock(), config.leaseSeconds);
+  while (content.state === 'busy' && performance.now() - waitedFrom + wait.pollMs <= wait.totalMs) {
+    await new Promise((resolveTimer) => setTimeout(resolveTimer, wait.pollMs));
+    content = await ledger.claimContent(job, clock(), config.leaseSeconds);
+  }
+  return content;
+}
+
+export function createValidateHandler(getDeps: () => StepDeps, wait: ContentWait = DEFAULT_CONTENT_WAIT): StepHandler<ValidateInput, ValidateResult> {
+  return defineStep('ValidateImage', getDeps, (input: ValidateInput, deps: StepDeps) => validate(input, deps, wait));
 }

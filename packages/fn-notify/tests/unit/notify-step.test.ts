@@ -95,9 +95,34 @@ describe('NotifySuccess', () => {
     expect(deps.sns.published).toEqual([]);
   });
 
-  it('lets a transient S3 failure removing the work objects out as StorageUnavailableError', async () => {
+  it('lets a transient S3 failure removing the work objects out as StorageUnavailableError, after publishing', async () => {
     deps.faults.fail('s3:DeleteObjectsCommand', awsError('InternalError', 500));
     await expect(notify({ kind: 'success', executionId: job.executionId, state: processed() })).rejects.toMatchObject({ name: 'StorageUnavailableError' });
+    expect(deps.sns.published).toHaveLength(1);
+  });
+
+  it('raises work objects DeleteObjects reports in Errors[] (its 200): the retry removes them and publishes nothing twice', async () => {
+    deps.s3.failDeleteKeys((key) => key.endsWith('resize.bundle'), 'SlowDown', 1, 'Please reduce your request rate.');
+    await expect(notify({ kind: 'success', executionId: job.executionId, state: processed() })).rejects.toMatchObject({
+      name: 'StorageUnavailableError',
+      message: expect.stringContaining('resize.bundle (SlowDown: Please reduce your request rate.)'),
+    });
+    // Recorded and notified all the same; the left-over key is logged, not lost.
+    expect(deps.ledger.records.get(job.jobId)).toMatchObject({ status: 'SUCCEEDED', notified: true });
+    expect(deps.sns.published).toHaveLength(1);
+    expect(workKeys()).toEqual([bundleKey(deps.config.workPrefix, job.jobId, 'resize')]);
+    expect(deps.logger.entries.find((entry) => entry.message === 'could not remove the work objects')?.attributes).toMatchObject({ jobId: job.jobId });
+    // The step's Retry: the keys go, nothing is published again.
+    expect(await notify({ kind: 'success', executionId: job.executionId, state: processed() })).toMatchObject({ messageId: 'already-sent' });
+    expect(workKeys()).toEqual([]);
+    expect(deps.sns.published).toHaveLength(1);
+  });
+
+  it('raises a work object S3 refuses to delete as AccessDeniedError (the execution fails visibly), after recording and publishing', async () => {
+    deps.s3.failDeleteKeys(() => true, 'AccessDenied', 1, 'Access Denied');
+    await expect(notify({ kind: 'success', executionId: job.executionId, state: processed() })).rejects.toMatchObject({ name: 'AccessDeniedError' });
+    expect(deps.ledger.records.get(job.jobId)).toMatchObject({ status: 'SUCCEEDED', notified: true });
+    expect(deps.sns.published).toHaveLength(1);
   });
 });
 
@@ -137,6 +162,19 @@ describe('NotifyError', () => {
     const result = await notify({ kind: 'error', executionId: 'arn:aws:states:eu-west-1:000000000000:execution:imgflow:x', state });
     expect(result.status).toBe('FAILED');
     expect(deps.ledger.records.get(result.jobId)).toMatchObject({ status: 'FAILED', sourceKey: 'photos/never-claimed.jpg', attempts: 1 });
+  });
+
+  it('finds the job validation claimed under the decoded form of an encoded event key', async () => {
+    // ValidateImage resolved "photos/a+b.jpg" to "photos/a b.jpg" and claimed it, then failed.
+    const upload = fakeUpload(deps, 'photos/a b.jpg', Buffer.from('spaced'));
+    const executionId = 'arn:aws:states:eu-west-1:000000000000:execution:imgflow:encoded';
+    const resolved = fakeJob(upload, { format: 'jpeg', width: 10, height: 10 });
+    await deps.ledger.claim(upload, resolved.jobId, executionId, deps.clock(), deps.config.leaseSeconds);
+    const state = { event: objectCreatedEvent({ ...upload, key: 'photos/a+b.jpg' }), error: { Error: 'AccessDeniedError', Cause: 'ACCESS_DENIED: denied' } };
+    const result = await notify({ kind: 'error', executionId, state });
+    expect(result).toMatchObject({ jobId: resolved.jobId, status: 'FAILED' });
+    expect(deps.ledger.records.get(resolved.jobId)).toMatchObject({ status: 'FAILED', sourceKey: 'photos/a b.jpg', reasonCode: 'ACCESS_DENIED' });
+    expect(deps.ledger.records.size).toBe(2);
   });
 
   it('refuses an execution input that is no upload, as InvalidEventError', async () => {

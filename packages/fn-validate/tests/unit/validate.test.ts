@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { recipeFingerprint, resolveLimits } from '@imgflow/image-core';
-import type { JobRecord, ValidateResult } from '@imgflow/pipeline';
-import { type FakeStepDeps, awsError, fakeDeps, fakeUpload, objectCreatedEvent } from '@imgflow/pipeline/testing';
+import { type JobRecord, type ValidateResult, jobIdFor } from '@imgflow/pipeline';
+import { FAKE_UPLOAD_BUCKET, type FakeStepDeps, awsError, fakeDeps, fakeUpload, objectCreatedEvent } from '@imgflow/pipeline/testing';
 import { photoLike } from '@imgflow/samples';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createValidateHandler } from '../../src/index.js';
@@ -115,6 +115,39 @@ describe('ValidateImage', () => {
     expect(deleted.rejection).toMatchObject({ error: 'SourceMissingError', code: 'SOURCE_MISSING' });
   });
 
+  it('resolves a URL-encoded event key to the upload whose ETag and size match, with one HEAD', async () => {
+    const source = fakeUpload(deps, 'photos/c++ plus+sign 100%.jpg', photo);
+    const handler = createValidateHandler(() => deps);
+    const encoded = { ...source, key: 'photos/c%2B%2B+plus%2Bsign+100%25.jpg' };
+    const { job } = outcomeOf(await handler({ event: objectCreatedEvent(encoded), executionId: EXECUTION }), 'valid');
+    expect(job.source).toEqual(source);
+    expect(job.jobId).toBe(jobIdFor(source));
+    expect(deps.s3.requests).toEqual([
+      { command: 'HeadObjectCommand', bucket: source.bucket, key: source.key },
+      { command: 'GetObjectCommand', bucket: source.bucket, key: source.key },
+    ]);
+  });
+
+  it('keeps a key that really contains + or % (the event key was not encoded)', async () => {
+    for (const key of ['photos/a+b.jpg', 'photos/x%2By.jpg']) {
+      deps = fakeDeps();
+      const source = fakeUpload(deps, key, photo);
+      // Another upload under the decoded key, other bytes: the ETag tells them apart.
+      fakeUpload(deps, decodeURIComponent(key.replace(/\+/g, ' ')), await photoLike({ width: 64, height: 64, seed: 5 }));
+      const { job } = outcomeOf(await createValidateHandler(() => deps)({ event: objectCreatedEvent(source), executionId: EXECUTION }), 'valid');
+      expect(job.source.key, key).toBe(key);
+      expect(deps.s3.requestsOf('HeadObjectCommand'), key).toHaveLength(1);
+    }
+  });
+
+  it('rejects as SOURCE_MISSING when neither the key nor its decoded form is the upload', async () => {
+    const handler = createValidateHandler(() => deps);
+    const gone = { bucket: FAKE_UPLOAD_BUCKET, key: 'photos/a+b.jpg', etag: 'e0', size: 10 };
+    const rejected = outcomeOf(await handler({ event: objectCreatedEvent(gone), executionId: EXECUTION }), 'rejected');
+    expect(rejected.rejection).toMatchObject({ error: 'SourceMissingError', code: 'SOURCE_MISSING' });
+    expect(deps.ledger.records.get(jobIdFor(gone))).toMatchObject({ status: 'PENDING', sourceKey: 'photos/a+b.jpg' });
+  });
+
   it('answers an earlier result for the same bytes and recipe by copying its outputs', async () => {
     const earlier = validateUpload(photo, 'photos/first.jpg');
     const { job: first } = outcomeOf(await earlier.result, 'valid');
@@ -153,6 +186,46 @@ describe('ValidateImage', () => {
     });
     outcomeOf(await validateUpload(photo, 'photos/second.jpg', SECOND_EXECUTION).result, 'valid');
     expect(deps.logger.messages('INFO')).toContain('stale cache entry: processing instead');
+  });
+
+  it('waits for another job processing the same bytes, then copies its outputs (the content claim, read consistently)', async () => {
+    const { job: first } = outcomeOf(await validateUpload(photo, 'photos/first.jpg').result, 'valid');
+    const outputKey = 'renditions/photos/first/sm.webp';
+    deps.s3.seed(deps.config.outputBucket, outputKey, Buffer.from('webp bytes'), { contentType: 'image/webp' });
+    const source = fakeUpload(deps, 'photos/second.jpg', photo);
+    const handler = createValidateHandler(() => deps, { totalMs: 2000, pollMs: 10 });
+    const second = handler({ event: objectCreatedEvent(source), executionId: SECOND_EXECUTION });
+    // The first job is still at work: the second polls; then the first succeeds.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(deps.ledger.contents.get(`content#${first.sha256}#${first.recipe}`)).toMatchObject({ owner: first.jobId, claimState: 'CLAIMED' });
+    await deps.ledger.succeed(first, { outputBucket: deps.config.outputBucket, outputs: [{ rendition: 'sm', format: 'webp', key: outputKey, width: 320, height: 240, bytes: 10 }], timings: {}, cacheHit: false });
+    const cached = outcomeOf(await second, 'cached');
+    expect(cached.cachedFrom).toBe(first.jobId);
+    expect(cached.outputs.map((output) => output.key)).toEqual(['renditions/photos/second/sm.webp']);
+  });
+
+  it('processes the bytes itself when the other job is still at work after the wait, and says so', async () => {
+    const { job: first } = outcomeOf(await validateUpload(photo, 'photos/first.jpg').result, 'valid');
+    const source = fakeUpload(deps, 'photos/second.jpg', photo);
+    const started = performance.now();
+    const result = await createValidateHandler(() => deps, { totalMs: 100, pollMs: 20 })({ event: objectCreatedEvent(source), executionId: SECOND_EXECUTION });
+    expect(performance.now() - started).toBeLessThan(1000);
+    const { job } = outcomeOf(result, 'valid');
+    expect(deps.ledger.records.get(job.jobId)?.status).toBe('PROCESSING');
+    expect(deps.logger.entries.find((entry) => entry.message === 'same content in progress elsewhere: processing it too')?.attributes).toMatchObject({ owner: first.jobId });
+  });
+
+  it('takes over the content of a stale cache entry, so the job that processes the bytes again becomes the entry', async () => {
+    const { job: first } = outcomeOf(await validateUpload(photo, 'photos/first.jpg').result, 'valid');
+    deps.ledger.seed({
+      ...(deps.ledger.records.get(first.jobId) as JobRecord),
+      status: 'SUCCEEDED',
+      contentKey: `${first.sha256}#${first.recipe}`,
+      outputBucket: deps.config.outputBucket,
+      outputs: [{ rendition: 'sm', format: 'webp', key: 'renditions/photos/first/sm.webp', width: 320, height: 240, bytes: 10 }],
+    });
+    const { job } = outcomeOf(await validateUpload(photo, 'photos/second.jpg', SECOND_EXECUTION).result, 'valid');
+    expect(deps.ledger.contents.get(`content#${first.sha256}#${first.recipe}`)).toMatchObject({ owner: job.jobId, claimState: 'CLAIMED' });
   });
 
   it('lets a transient S3 failure out as StorageUnavailableError, for Retry', async () => {
