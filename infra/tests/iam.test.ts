@@ -121,8 +121,9 @@ describe('function roles: exactly what each handler does', () => {
   const WORK = '${var.output_bucket_arn}/${local.work_prefix}*';
   const ASSETS = '${var.output_bucket_arn}/${local.assets_prefix}*';
   const TABLE = '${var.jobs_table_arn}';
-  const CONTENT_INDEX = '${var.jobs_table_arn}/index/byContent';
   const TOPICS = ['${var.success_topic_arn}', '${var.error_topic_arn}'];
+  const UPLOAD_BUCKET = '${var.upload_bucket_arn}';
+  const OUTPUT_BUCKET = '${var.output_bucket_arn}';
   const OWN_LOG_GROUP = '${aws_cloudwatch_log_group.this[each.key].arn}:*';
 
   const LOGS = { 'logs:CreateLogStream': [OWN_LOG_GROUP], 'logs:PutLogEvents': [OWN_LOG_GROUP] };
@@ -134,26 +135,29 @@ describe('function roles: exactly what each handler does', () => {
       's3:GetObject': [RENDITIONS, UPLOADS],
       's3:GetObjectVersion': [UPLOADS],
       's3:PutObject': [RENDITIONS],
+      's3:ListBucket': [OUTPUT_BUCKET, UPLOAD_BUCKET],
       'dynamodb:UpdateItem': [TABLE],
       'dynamodb:GetItem': [TABLE],
-      'dynamodb:Query': [CONTENT_INDEX],
     },
     resize: {
       ...LOGS,
       's3:GetObject': [UPLOADS],
       's3:GetObjectVersion': [UPLOADS],
+      's3:ListBucket': [UPLOAD_BUCKET],
       's3:PutObject': [WORK],
     },
     filter: {
       ...LOGS,
       's3:GetObject': [ASSETS, UPLOADS],
       's3:GetObjectVersion': [UPLOADS],
+      's3:ListBucket': [OUTPUT_BUCKET, UPLOAD_BUCKET],
       's3:PutObject': [WORK],
     },
     optimize: {
       ...LOGS,
       's3:GetObject': [UPLOADS, WORK],
       's3:GetObjectVersion': [UPLOADS],
+      's3:ListBucket': [UPLOAD_BUCKET],
       's3:PutObject': [RENDITIONS],
       's3:DeleteObject': [RENDITIONS],
     },
@@ -197,11 +201,43 @@ describe('function roles: exactly what each handler does', () => {
     expect(mapping).toEqual(Object.fromEntries(FUNCTION_NAMES.map((name) => [name, `\${data.aws_iam_policy_document.${name}.json}`])));
   });
 
-  it('no function may list a bucket: work objects are deleted by their known keys', async () => {
-    const documents = policyDocuments(await loadModule('functions'));
-    for (const name of FUNCTION_NAMES) {
-      expect(statementsOf(documents[name] as Hcl).flatMap((statement) => statement.actions), name).not.toContain('s3:ListBucket');
-    }
+  /**
+   * S3 answers a GET of a missing key with 404 only to a caller allowed s3:ListBucket (with the
+   * key as s3:prefix), and 403 to any other. Each function may list exactly the key patterns it
+   * reads where a missing key must read as missing: a deleted upload (SOURCE_MISSING), a stale
+   * cache entry's renditions (processed again), a watermark nobody uploaded (MISSING_ASSET). Not
+   * the work prefix (a missing bundle is the pipeline's fault, not the upload's), not notify.
+   */
+  const LISTED: Record<(typeof FUNCTION_NAMES)[number], Array<[string, string]>> = {
+    validate: [
+      [UPLOAD_BUCKET, '${var.upload_key_prefix}*'],
+      [OUTPUT_BUCKET, '${local.output_prefix}*'],
+    ],
+    resize: [[UPLOAD_BUCKET, '${var.upload_key_prefix}*']],
+    filter: [
+      [UPLOAD_BUCKET, '${var.upload_key_prefix}*'],
+      [OUTPUT_BUCKET, '${local.assets_prefix}*'],
+    ],
+    optimize: [[UPLOAD_BUCKET, '${var.upload_key_prefix}*']],
+    notify: [],
+  };
+
+  it.each(FUNCTION_NAMES)('%s lists only the key patterns it reads (s3:ListBucket with an s3:prefix condition)', async (name) => {
+    const hcl = await loadModule('functions');
+    const statements = statementsOf(policyDocuments(hcl)[name] as Hcl);
+    const listing = statements.filter((statement) => statement.actions.includes('s3:ListBucket'));
+    const listed = listing.map((statement) => {
+      expect(statement.actions, statement.sid).toEqual(['s3:ListBucket']);
+      expect(statement.resources, statement.sid).toHaveLength(1);
+      expect(statement.conditions.map((condition) => [condition.test, condition.variable]), statement.sid).toEqual([['StringLike', 's3:prefix']]);
+      const patterns = (statement.conditions[0]?.values ?? []) as string[];
+      expect(patterns, statement.sid).toHaveLength(1);
+      return [statement.resources[0], resolveLocal(hcl, patterns[0] as string)] as [string, string];
+    });
+    expect(listed.sort()).toEqual([...LISTED[name]].sort());
+    // Never more than the function may read: each listed pattern is one of its GetObject resources.
+    const readable = statements.filter((statement) => statement.actions.includes('s3:GetObject')).flatMap((statement) => statement.resources.map((resource) => resolveLocal(hcl, resource)));
+    for (const [bucket, pattern] of listed) expect(readable, `${name}: ${bucket} ${pattern}`).toContain(`${bucket}/${pattern}`);
   });
 
   it('X-Ray is granted only when tracing is Active, KMS only on the given key', async () => {

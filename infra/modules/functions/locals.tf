@@ -34,7 +34,10 @@ locals {
   output_renditions = "${var.output_bucket_arn}/${local.output_prefix}*"
   output_work       = "${var.output_bucket_arn}/${local.work_prefix}*"
   output_assets     = "${var.output_bucket_arn}/${local.assets_prefix}*"
-  content_index_arn = "${var.jobs_table_arn}/index/byContent"
+  # s3:prefix patterns of the keys each function may list: those it reads (see the ListBucket statements).
+  upload_keys       = "${var.upload_key_prefix}*"
+  rendition_keys    = "${local.output_prefix}*"
+  asset_keys        = "${local.assets_prefix}*"
   tracing_is_active = var.tracing_mode == "Active"
 
   # Every prefix that another prefix starts with (equal prefixes overlap both ways).

@@ -97,8 +97,9 @@ data "aws_iam_policy_document" "common" {
   }
 }
 
-# ValidateImage: claims the job (UpdateItem, GetItem on a lost claim), reads the upload,
-# looks up the content cache (byContent) and, on a hit, copies earlier renditions server-side.
+# ValidateImage: claims the job (UpdateItem, GetItem on a lost claim), reads the upload, claims
+# its content (a content claim item in the same table: GetItem, conditional UpdateItem; no index)
+# and, on a hit, copies earlier renditions server-side.
 data "aws_iam_policy_document" "validate" {
   source_policy_documents = [data.aws_iam_policy_document.common["validate"].json]
 
@@ -108,22 +109,45 @@ data "aws_iam_policy_document" "validate" {
     resources = [local.upload_objects]
   }
 
+  # S3 answers a GET of a missing key with 404 only to a caller that may list the bucket (with
+  # the key as s3:prefix), and with 403 to any other: without this, a deleted upload would look
+  # like a denied one. Only the keys the function reads.
+  statement {
+    sid       = "ListUploads"
+    actions   = ["s3:ListBucket"]
+    resources = [var.upload_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [local.upload_keys]
+    }
+  }
+
   statement {
     sid       = "CopyCachedRenditions"
     actions   = ["s3:GetObject", "s3:PutObject"]
     resources = [local.output_renditions]
   }
 
+  # A cache entry whose renditions were deleted must read as missing (404: process the upload
+  # again), not as denied (403: the job would fail).
+  statement {
+    sid       = "ListRenditions"
+    actions   = ["s3:ListBucket"]
+    resources = [var.output_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [local.rendition_keys]
+    }
+  }
+
   statement {
     sid       = "ClaimJobs"
     actions   = ["dynamodb:UpdateItem", "dynamodb:GetItem"]
     resources = [var.jobs_table_arn]
-  }
-
-  statement {
-    sid       = "QueryContentCache"
-    actions   = ["dynamodb:Query"]
-    resources = [local.content_index_arn]
   }
 }
 
@@ -135,6 +159,19 @@ data "aws_iam_policy_document" "resize" {
     sid       = "ReadUploads"
     actions   = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = [local.upload_objects]
+  }
+
+  # An upload deleted while its job runs reads as missing (see validate).
+  statement {
+    sid       = "ListUploads"
+    actions   = ["s3:ListBucket"]
+    resources = [var.upload_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [local.upload_keys]
+    }
   }
 
   statement {
@@ -154,6 +191,19 @@ data "aws_iam_policy_document" "filter" {
     resources = [local.upload_objects]
   }
 
+  # An upload deleted while its job runs reads as missing (see validate).
+  statement {
+    sid       = "ListUploads"
+    actions   = ["s3:ListBucket"]
+    resources = [var.upload_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [local.upload_keys]
+    }
+  }
+
   statement {
     sid       = "WriteWorkBundle"
     actions   = ["s3:PutObject"]
@@ -164,6 +214,19 @@ data "aws_iam_policy_document" "filter" {
     sid       = "ReadAssets"
     actions   = ["s3:GetObject"]
     resources = [local.output_assets]
+  }
+
+  # A watermark the recipe names but nobody uploaded reads as missing (MISSING_ASSET), not denied.
+  statement {
+    sid       = "ListAssets"
+    actions   = ["s3:ListBucket"]
+    resources = [var.output_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [local.asset_keys]
+    }
   }
 }
 
@@ -176,6 +239,20 @@ data "aws_iam_policy_document" "optimize" {
     sid       = "ReadUploads"
     actions   = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = [local.upload_objects]
+  }
+
+  # An upload deleted while its job runs reads as missing (see validate). Not the work prefix:
+  # a missing bundle is not the upload's fault, and its 403 fails the job instead of rejecting it.
+  statement {
+    sid       = "ListUploads"
+    actions   = ["s3:ListBucket"]
+    resources = [var.upload_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [local.upload_keys]
+    }
   }
 
   statement {
@@ -191,8 +268,8 @@ data "aws_iam_policy_document" "optimize" {
   }
 }
 
-# NotifySuccess / NotifyError: records the outcome, lists and deletes the job's work objects,
-# publishes one message.
+# NotifySuccess / NotifyError: records the outcome, deletes the job's two work objects by their
+# known keys (no listing: DeleteObjects reports a missing key as deleted), publishes one message.
 data "aws_iam_policy_document" "notify" {
   source_policy_documents = [data.aws_iam_policy_document.common["notify"].json]
 

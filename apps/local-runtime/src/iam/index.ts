@@ -1,0 +1,5 @@
+export * from './enforcer.js';
+export * from './middleware.js';
+export * from './platform.js';
+export * from './policies.js';
+export * from './requests.js';

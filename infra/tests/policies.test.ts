@@ -1,0 +1,30 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { LOCAL_DEPLOYMENT, POLICIES_COMMAND, SNAPSHOT_PATH, renderPolicies, snapshotText, terraformMissing } from '../scripts/render-policies.mjs';
+
+/**
+ * The local runtime enforces the IAM policies of apps/local-runtime/src/iam/rendered-policies.json
+ * on every AWS call. That file must be what Terraform renders from these modules, byte for byte:
+ * here the real terraform and aws provider render them again (offline) and the two are compared.
+ */
+const missing = await terraformMissing();
+if (missing) console.warn(`Policy rendering skipped: ${missing}. Install Terraform >= 1.7 and the aws provider to check ${SNAPSHOT_PATH}.`);
+
+describe('the rendered IAM policies the local runtime enforces', () => {
+  it('are for the deployment the local runtime stands in for, and name all seven roles', async () => {
+    const snapshot = JSON.parse(await readFile(SNAPSHOT_PATH, 'utf8'));
+    expect(snapshot.deployment).toEqual(LOCAL_DEPLOYMENT);
+    expect(Object.keys(snapshot.roles).sort()).toEqual(['filter', 'notify', 'optimize', 'resize', 'trigger', 'validate', 'workflow']);
+    expect(snapshot.comment).toContain(POLICIES_COMMAND);
+  });
+
+  it.skipIf(missing !== undefined)(
+    'are exactly what Terraform renders from infra/modules today',
+    async () => {
+      const rendered = snapshotText(await renderPolicies());
+      const committed = await readFile(SNAPSHOT_PATH, 'utf8');
+      expect(committed, `${SNAPSHOT_PATH} is not what Terraform renders: run ${POLICIES_COMMAND}`).toBe(rendered);
+    },
+    300_000,
+  );
+});
