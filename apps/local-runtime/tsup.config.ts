@@ -8,8 +8,9 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
-  // The workflow template travels with the build, for installs outside the repository.
+  // The workflow template and the rendered IAM policies travel with the build, for installs outside the repository.
   async onSuccess() {
     await copyFile('../../infra/modules/workflow/imgflow.asl.json.tftpl', 'dist/imgflow.asl.json.tftpl');
+    await copyFile('src/iam/rendered-policies.json', 'dist/rendered-policies.json');
   },
 });

@@ -106,7 +106,7 @@ describe('ledger', () => {
       range: index.KeySchema?.find((key) => key.KeyType === 'RANGE')?.AttributeName,
       projection: index.Projection?.ProjectionType,
     }));
-    expect(expected).toHaveLength(3);
+    expect(expected).toHaveLength(2);
     expect(actual).toEqual(expected);
   });
 

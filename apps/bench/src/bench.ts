@@ -341,7 +341,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       'imgflow: its measured invocations, transitions and handler durations; naive: the modeled Map workflow (see src/variants/naive.ts) with measured function durations.',
       'floor: one Lambda invocation at the largest memory size doing all the work: 1 GET of the original and one PUT per output; no workflow (S3 event → Lambda), so Standard = Express.',
       'Express: one request + GB-s of 64 MB over the execution duration rounded up to 100 ms.',
-      'S3 requests as counted from the handlers (DELETE free); DynamoDB, SNS, logs and transfer not modeled.',
+      'S3 requests as counted from the handlers (DELETE free); SNS, logs and transfer not modeled.',
+      'DynamoDB on demand: the write and read request units of the ledger calls the handlers made, each write priced from the item before and after it, with the write units of every index it touches (src/dynamodb.ts; dynalite reports no index units).',
     ],
     perMillion: {},
   };

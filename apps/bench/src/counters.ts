@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import type { DynamoUnits } from './dynamodb.js';
 
 /** Exact, deterministic facts about one image going through one variant (no timing). */
 export interface Counters {
@@ -16,6 +17,8 @@ export interface Counters {
   maxPayloadBytes: number;
   /** Every AWS request the handlers made, by service and command (S3, DynamoDB, SNS). */
   requests: Record<string, number>;
+  /** DynamoDB request units of the ledger calls (index writes included); absent for a variant without a ledger. */
+  dynamodb?: DynamoUnits;
 }
 
 export interface S3Counts {

@@ -2,6 +2,7 @@ export * from './bench.js';
 export * from './corpus.js';
 export * from './cost.js';
 export * from './counters.js';
+export * from './dynamodb.js';
 export * from './prices.js';
 export * from './report.js';
 export * from './similarity.js';

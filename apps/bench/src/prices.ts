@@ -15,9 +15,13 @@ import { STEP_NAMES, type StepName, step } from '@imgflow/contract';
  * - S3 Standard requests: https://aws.amazon.com/s3/pricing/
  *   PUT, COPY, POST, LIST: $0.005 per 1,000; GET (and all other requests): $0.0004 per 1,000;
  *   DELETE: free.
+ * - DynamoDB on-demand (Standard table class): https://aws.amazon.com/dynamodb/pricing/on-demand/
+ *   $0.625 per million write request units, $0.125 per million read request units (the prices
+ *   since the November 2024 reduction). A global secondary index bills its own write units for
+ *   every table write that touches it (apps/bench/src/dynamodb.ts counts them).
  *
  * Not modeled (small next to these for this workload, and the same design question on every
- * variant): DynamoDB ledger writes, SNS publishes, CloudWatch logs, data transfer, S3 storage.
+ * variant): SNS publishes, CloudWatch logs, data transfer, S3 and DynamoDB storage.
  */
 export const PRICES = {
   region: 'us-east-1',
@@ -37,6 +41,10 @@ export const PRICES = {
       memoryIncrementMb: 64,
       memoryMb: 64,
     },
+  },
+  dynamodb: {
+    perWriteUnit: 0.625 / 1_000_000,
+    perReadUnit: 0.125 / 1_000_000,
   },
   s3: {
     perGet: 0.0004 / 1000,

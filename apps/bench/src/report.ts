@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import type { BenchResult } from './bench.js';
 import type { Counters } from './counters.js';
+import { totalWriteUnits } from './dynamodb.js';
 import { mean, percentile } from './stats.js';
 import { VARIANTS, type VariantName } from './variants/types.js';
 
@@ -68,9 +69,17 @@ export function perImageTable(result: BenchResult): string {
   );
 }
 
+/** "16 (6) / 3": write units (of them index writes) / read units, a range when images differ; "–" without a ledger. */
+function dynamoCell(all: Counters[]): string {
+  const units = all.flatMap((counters) => (counters.dynamodb ? [counters.dynamodb] : []));
+  if (units.length === 0) return '–';
+  const index = (each: (typeof units)[number]) => Object.values(each.indexWrites).reduce((sum, value) => sum + value, 0);
+  return `${spread(units.map((each) => totalWriteUnits(each)))} (${spread(units.map(index))}) / ${spread(units.map((each) => each.readUnits))}`;
+}
+
 export function counterTable(result: BenchResult): string {
   return table(
-    ['variant', 'decodes orig/total', 'S3 GET (orig)', 'S3 PUT', 'COPY/LIST/DEL', 'GET MB', 'PUT MB', 'Lambda inv.', 'transitions', 'max payload'],
+    ['variant', 'decodes orig/total', 'S3 GET (orig)', 'S3 PUT', 'COPY/LIST/DEL', 'GET MB', 'PUT MB', 'DynamoDB WRU (index) / RRU', 'Lambda inv.', 'transitions', 'max payload'],
     present(result)
       .filter((name) => name !== 'imagemagick')
       .map((name) => {
@@ -84,6 +93,7 @@ export function counterTable(result: BenchResult): string {
           `${spread(pick((c) => c.s3.copies))}/${spread(pick((c) => c.s3.lists))}/${spread(pick((c) => c.s3.deletes))}`,
           fixed(mean(pick((c) => c.s3.getBytes)) / 1e6),
           fixed(mean(pick((c) => c.s3.putBytes)) / 1e6),
+          dynamoCell(all),
           spread(pick((c) => c.lambdaInvocations)),
           spread(pick((c) => c.transitions)),
           spread(pick((c) => c.maxPayloadBytes), (value) => (value === 0 ? '–' : `${(value / 1024).toFixed(1)} KiB`)),
@@ -112,7 +122,7 @@ export function outputTable(result: BenchResult): string {
 
 export function costTable(result: BenchResult): string {
   return table(
-    ['variant', 'Standard x86', 'Standard arm64', 'Express x86', 'Express arm64', 'arm64: Lambda GB-s', 'Lambda req.', 'S3', 'Std transitions', 'Express'],
+    ['variant', 'Standard x86', 'Standard arm64', 'Express x86', 'Express arm64', 'arm64: Lambda GB-s', 'Lambda req.', 'S3', 'DynamoDB', 'Std transitions', 'Express'],
     present(result)
       .filter((name) => result.cost.perMillion[name])
       .map((name) => {
@@ -127,6 +137,7 @@ export function costTable(result: BenchResult): string {
           usd(cost.standard.arm64.lambdaCompute),
           usd(cost.standard.arm64.lambdaRequests),
           usd(cost.standard.arm64.s3),
+          usd(cost.standard.arm64.dynamodb),
           usd(cost.standard.arm64.stepFunctions),
           usd(cost.express.arm64.stepFunctions),
         ];

@@ -27,6 +27,15 @@ describe('the cost model', () => {
     expect(cost.total).toBeCloseTo(0.00002733347 + 4e-7 + 0.0002 + 0.0000562, 12);
   });
 
+  it('prices the ledger: write units of the table and of each index, read units, on demand', () => {
+    const withLedger = { ...example, counters: { ...example.counters, dynamodb: { tableWrites: 10, indexWrites: { byStatus: 5, bySourceKey: 1 }, readUnits: 3 } } };
+    const cost = costPerImage(withLedger, 'express', 'arm64', DEFAULT_MEMORY_MB);
+    // 16 write units at $0.625 per million, 3 read units at $0.125 per million
+    expect(cost.dynamodb).toBeCloseTo(16 * 0.625e-6 + 3 * 0.125e-6, 14);
+    expect(cost.total - costPerImage(example, 'express', 'arm64', DEFAULT_MEMORY_MB).total).toBeCloseTo(cost.dynamodb, 14);
+    expect(costPerImage(example, 'express', 'arm64', DEFAULT_MEMORY_MB).dynamodb).toBe(0);
+  });
+
   it('prices Express by request and by 64 MB × duration rounded up to 100 ms', () => {
     const cost = costPerImage(example, 'express', 'x86_64', DEFAULT_MEMORY_MB);
     // 1234 ms → 1.3 s × 0.0625 GB × $0.00001667, plus $1 per million requests

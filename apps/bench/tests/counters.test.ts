@@ -52,6 +52,20 @@ describe('exact counters on one small generated image (default recipe)', () => {
     expect(results.imgflow?.lambda.map((call) => call.role).sort()).toEqual(['filter', 'notify', 'optimize', 'resize', 'validate']);
   });
 
+  it('imgflow: the ledger calls cost a handful of DynamoDB units, index writes counted (two KEYS_ONLY indexes)', () => {
+    const units = results.imgflow?.counters?.dynamodb;
+    // Writes: claim, content claim, PROCESSING, SUCCEEDED, content DONE, notified. Reads: the content claim, notify's record.
+    expect(units?.requests).toEqual({ UpdateItem: 6, GetItem: 2 });
+    expect(units?.conditionFailures).toBe(0);
+    // byStatus: put (PENDING), delete + put (PROCESSING), delete + put (SUCCEEDED); bySourceKey: one put; markNotified touches neither.
+    expect(units?.indexWrites).toEqual({ byStatus: 5, bySourceKey: 1 });
+    expect(units?.tableWrites).toBeGreaterThanOrEqual(6);
+    expect(units?.tableWrites).toBeLessThanOrEqual(12);
+    console.info(`imgflow ledger per image: ${JSON.stringify(units)}`);
+    expect(units?.readUnits).toBeGreaterThanOrEqual(1);
+    expect(results.floor?.counters?.dynamodb).toBeUndefined();
+  });
+
   it('a repetition of the same bytes does the same work (no content-cache hit)', async () => {
     const imgflow = variants.find((variant) => variant.name === 'imgflow');
     const again = await imgflow?.run({ image, runId: 'imgflow-test-again', keepOutputs: false });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { JOBS_TABLE, LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators } from '@imgflow/local-runtime';
-import { type AwsClients, JobLedger, createClients, destroyClients } from '@imgflow/pipeline';
+import { type AwsClients, JobLedger, createClients, destroyClients, ensureJobsTable } from '@imgflow/pipeline';
 import { UsageError } from './errors.js';
 import { isLoopback, urlOption } from './io.js';
 
@@ -69,6 +69,14 @@ export async function openLocalLedger(dataDir: string): Promise<LedgerHandle | u
     throw new Error(`cannot open the local ledger in ${dataDir}: ${message}${hint}`, { cause: error });
   }
   const clients = createClients({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoints: emulators.endpoints, maxAttempts: 1 });
+  try {
+    // A data folder of an older imgflow has the table with other indexes: brought up to date, as `imgflow run` would.
+    await ensureJobsTable(clients.dynamo, JOBS_TABLE, { create: false });
+  } catch (error) {
+    destroyClients(clients);
+    await emulators.stop();
+    throw new Error(`cannot open the local ledger in ${dataDir}: ${(error as Error).message}`, { cause: error });
+  }
   return {
     ledger: new JobLedger(clients.dynamo, JOBS_TABLE),
     where: `local ledger in ${dataDir}`,

@@ -1,7 +1,10 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { Io } from '../src/io.js';
 
@@ -49,4 +52,61 @@ export async function writeImage(path: string, width: number, height: number, fo
     },
   ]);
   await (format === 'jpeg' ? image.jpeg() : image.png()).toFile(path);
+}
+
+/** The `imgflow` executable as a user runs it (built: tests run after the package's build). */
+export const IMGFLOW_BIN = fileURLToPath(new URL('../bin/imgflow.js', import.meta.url));
+
+/** A running `imgflow` process whose output is kept, with waits on it. */
+export interface CliProcess {
+  child: ChildProcess;
+  out(): string;
+  /** Resolves once stdout matches (rejects after `ms`). */
+  waitFor(pattern: RegExp, ms?: number): Promise<void>;
+  /** Resolves with the exit code (or 128 + signal number) and when it came. */
+  exited: Promise<{ code: number; at: number }>;
+}
+
+export function spawnCli(args: string[], env: Record<string, string> = {}): CliProcess {
+  const child = spawn(process.execPath, [IMGFLOW_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const take = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on('data', take);
+  child.stderr?.on('data', take);
+  const exited = new Promise<{ code: number; at: number }>((resolveExit) => {
+    child.on('exit', (code, signal) => resolveExit({ code: code ?? 128 + (signal ? constants.signals[signal] : 0), at: performance.now() }));
+  });
+  return {
+    child,
+    out: () => output,
+    exited,
+    waitFor(pattern, ms = 60_000) {
+      return new Promise((resolveWait, rejectWait) => {
+        const check = () => {
+          if (!pattern.test(output)) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolveWait();
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          rejectWait(new Error(`no ${pattern} within ${ms} ms; output so far:\n${output}`));
+        }, ms);
+        listeners.add(check);
+        void exited.then(() => {
+          if (listeners.has(check)) {
+            listeners.delete(check);
+            clearTimeout(timer);
+            if (pattern.test(output)) resolveWait();
+            else rejectWait(new Error(`exited before ${pattern}; output:\n${output}`));
+          }
+        });
+        check();
+      });
+    },
+  };
 }

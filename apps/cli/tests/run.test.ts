@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
+import { awsError } from '@imgflow/local-runtime';
 import type { JobRecord } from '@imgflow/pipeline';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runImages } from '../src/commands/run.js';
+import { type ImageResult, runImages } from '../src/commands/run.js';
 import { showStatus } from '../src/commands/status.js';
-import { captureIo, tempDir, writeImage } from './helpers.js';
+import { captureIo, spawnCli, tempDir, writeImage } from './helpers.js';
 
 let root: { path: string; remove: () => Promise<void> };
 let images: string;
@@ -188,5 +190,181 @@ describe('imgflow run', () => {
     expect(await showStatus({ data: state, json: true, cwd: root.path }, status)).toBe(0);
     const byStatus = JSON.parse(status.out()) as Record<string, JobRecord[]>;
     expect(Object.values(byStatus).flat()).toHaveLength(1);
+  });
+});
+
+describe('imgflow run: every file ends with a row, and the run ends', () => {
+  let folder: string;
+
+  beforeAll(async () => {
+    folder = join(root.path, 'robust');
+    await mkdir(folder);
+    await writeImage(join(folder, 'a.jpg'), 400, 300, 'jpeg');
+    await writeImage(join(folder, 'b.png'), 300, 200, 'png');
+  });
+
+  const byKey = (results: ImageResult[]) => Object.fromEntries(results.map((result) => [result.file.key, result]));
+
+  it('an execution that records its job under another key yields a row saying so, found through its own report', async () => {
+    const io = captureIo();
+    const outcome = await runImages(
+      {
+        inputs: [folder],
+        out: join(root.path, 'elsewhere-out'),
+        data: join(root.path, 'elsewhere-state'),
+        concurrency: 2,
+        cwd: root.path,
+        // The trigger writes another key into b.png's event (as a decoding trigger turns `c++.jpg` into `c  .jpg`).
+        prepare: (stack) => {
+          const execute = stack.execute.bind(stack);
+          stack.execute = (event, listener) => {
+            const object = event.detail.object;
+            const moved = object.key === 'uploads/b.png' ? { ...event, detail: { ...event.detail, object: { ...object, key: 'uploads/b moved.png' } } } : event;
+            return execute(moved, listener);
+          };
+        },
+      },
+      io,
+    );
+    expect(outcome.exitCode).toBe(1);
+    const rows = byKey(outcome.results);
+    expect(rows['uploads/a.jpg']?.status).toBe('SUCCEEDED');
+    expect(rows['uploads/b.png']).toMatchObject({ status: 'FAILED', reason: { code: 'RECORDED_ELSEWHERE' } });
+    expect(rows['uploads/b.png']?.reason?.message).toMatch(/^its execution recorded it under the key "uploads\/b moved\.png" \(job [0-9a-f]{32}\): REJECTED SOURCE_MISSING$/);
+    expect(io.out()).toMatch(/^2 images: 1 succeeded, 0 rejected, 1 failed in /m);
+  });
+
+  it('an upload that fails yields a row with the error, and the others go on', async () => {
+    const io = captureIo();
+    const outcome = await runImages(
+      {
+        inputs: [folder],
+        out: join(root.path, 'upload-out'),
+        data: join(root.path, 'upload-state'),
+        concurrency: 2,
+        cwd: root.path,
+        prepare: (stack) => {
+          const submit = stack.submit.bind(stack);
+          stack.submit = (key, body, contentType) =>
+            key === 'uploads/a.jpg' ? Promise.reject(awsError('InternalError', 500, 'We encountered an internal error. Please try again.')) : submit(key, body, contentType);
+        },
+      },
+      io,
+    );
+    expect(outcome.exitCode).toBe(1);
+    const rows = byKey(outcome.results);
+    expect(rows['uploads/a.jpg']).toMatchObject({ status: 'FAILED', reason: { code: 'UPLOAD_FAILED', message: 'We encountered an internal error. Please try again. (HTTP 500)' } });
+    expect(rows['uploads/b.png']?.status).toBe('SUCCEEDED');
+  });
+
+  it('an upload that starts no execution yields a row after the start timeout', async () => {
+    const io = captureIo();
+    const started = performance.now();
+    const outcome = await runImages(
+      {
+        inputs: [folder],
+        out: join(root.path, 'dropped-out'),
+        data: join(root.path, 'dropped-state'),
+        concurrency: 2,
+        cwd: root.path,
+        startTimeoutMs: 1000,
+        // EventBridge refuses a.jpg's event (e.g. its role may not start the state machine).
+        prepare: (stack) => {
+          const execute = stack.execute.bind(stack);
+          stack.execute = (event, listener) =>
+            event.detail.object.key === 'uploads/a.jpg' ? Promise.reject(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' })) : execute(event, listener);
+        },
+      },
+      io,
+    );
+    expect(performance.now() - started).toBeLessThan(30_000);
+    const rows = byKey(outcome.results);
+    expect(rows['uploads/a.jpg']).toMatchObject({ status: 'FAILED', reason: { code: 'NO_EXECUTION' } });
+    expect(rows['uploads/a.jpg']?.reason?.message).toBe('the upload started no workflow execution within 1s (the trigger dropped or refused its event)');
+    expect(rows['uploads/b.png']?.status).toBe('SUCCEEDED');
+  });
+
+  it('an execution that does not end is given up after the execution timeout, stopped, and the run ends', async () => {
+    const io = captureIo();
+    const started = performance.now();
+    const outcome = await runImages(
+      {
+        inputs: [join(folder, 'a.jpg')],
+        out: join(root.path, 'stuck-out'),
+        data: join(root.path, 'stuck-state'),
+        cwd: root.path,
+        executionTimeoutMs: 1500,
+        prepare: (stack) => stack.faults.failState('OptimizeImage', { times: 1, delayMs: 60_000, delayOnly: true, error: () => new Error('unused') }),
+      },
+      io,
+    );
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect(outcome.exitCode).toBe(1);
+    expect(outcome.results[0]).toMatchObject({ status: 'FAILED', reason: { code: 'EXECUTION_TIMEOUT' } });
+    expect(outcome.results[0]?.reason?.message).toMatch(/^execution \S+ was still running after 2s \(last in OptimizeImage\); see `imgflow status [0-9a-f]{32}`$/);
+  });
+
+  it('IMGFLOW_FAULTS that is not valid is a usage error, before anything starts', async () => {
+    const io = captureIo({ env: { IMGFLOW_FAULTS: '[{"state":"ResizeImage"}]' } });
+    const outcome = await runImages({ inputs: [folder], data: join(root.path, 'never'), cwd: root.path }, io);
+    expect(outcome.exitCode).toBe(2);
+    expect(io.err()).toBe('imgflow run: IMGFLOW_FAULTS [0]: give "error", "delayMs" or both\n');
+    expect(existsSync(join(root.path, 'never'))).toBe(false);
+  });
+});
+
+describe('imgflow run as a process: SIGTERM / SIGINT', () => {
+  let folder: string;
+
+  beforeAll(async () => {
+    folder = join(root.path, 'signals');
+    await mkdir(folder);
+    for (const name of ['one', 'two', 'three']) await writeImage(join(folder, `${name}.jpg`), 320, 240, 'jpeg');
+  });
+
+  // Every execution sits in ResizeImage for a minute: the run would take minutes without the signal.
+  const slow = { IMGFLOW_FAULTS: JSON.stringify({ state: 'ResizeImage', delayMs: 60_000, times: 100 }) };
+
+  it('a first SIGTERM stops it within seconds: no new uploads, the executions in flight marked INTERRUPTED, exit 130', async () => {
+    const data = join(root.path, 'sigterm-state');
+    const cli = spawnCli(['run', folder, '--data', data, '--out', join(root.path, 'sigterm-out'), '--concurrency', '2'], slow);
+    await cli.waitFor(/^imgflow run: 3 images, 2 at a time/m);
+    // Both executions reach ResizeImage (validated and claimed) well within this.
+    await new Promise((resolveWait) => setTimeout(resolveWait, 2500));
+    const signalled = performance.now();
+    cli.child.kill('SIGTERM');
+    const { code, at } = await cli.exited;
+    expect(code, cli.out()).toBe(130);
+    // 5 s of grace, then the executions are stopped and the emulators with them.
+    expect(at - signalled).toBeLessThan(12_000);
+    const out = cli.out();
+    expect(out).toContain('imgflow run: stopping: no new uploads; 2 images in flight get 5s to finish');
+    expect(out.match(/^\[\d\/3\] INTERRUPTED /gm)).toHaveLength(2);
+    expect(out).toMatch(/│ INTERRUPTED\s+│/);
+    expect(out).toMatch(/^2 images: 0 succeeded, 0 rejected, 0 failed, 2 interrupted in /m);
+    expect(out).toMatch(/^interrupted: 3 of 3 images not processed$/m);
+
+    // The data folder is free again, and the next run takes the interrupted jobs over.
+    const status = captureIo();
+    expect(await showStatus({ data, json: true, cwd: root.path }, status)).toBe(0);
+    const records = Object.values(JSON.parse(status.out()) as Record<string, JobRecord[]>).flat();
+    expect(records.map((record) => record.status).sort()).toEqual(['PROCESSING', 'PROCESSING']);
+    const rerun = await runImages({ inputs: [folder], data, out: join(root.path, 'sigterm-out'), cwd: root.path }, captureIo());
+    expect(rerun.exitCode).toBe(0);
+    expect(rerun.results.map((result) => result.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+  });
+
+  it('a second signal exits at once', async () => {
+    const cli = spawnCli(['run', folder, '--data', join(root.path, 'twice-state'), '--out', join(root.path, 'twice-out')], slow);
+    await cli.waitFor(/^imgflow run: 3 images/m);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 1500));
+    cli.child.kill('SIGTERM');
+    await cli.waitFor(/stopping: no new uploads/);
+    const second = performance.now();
+    cli.child.kill('SIGINT');
+    const { code, at } = await cli.exited;
+    expect(code).toBe(130);
+    expect(at - second).toBeLessThan(2000);
+    expect(cli.out()).toContain('imgflow: SIGINT again: exiting now');
   });
 });

@@ -3,6 +3,7 @@ import './polyfill.js';
 export * from './asl.js';
 export * from './emulators.js';
 export * from './faults.js';
+export * from './iam/index.js';
 export * from './runner.js';
 export * from './stack.js';
 export * from './emulator-process.js';

@@ -20,7 +20,8 @@ export interface ExecutionReport {
   executionId: string;
   name: string;
   event: ObjectCreatedEvent;
-  status: 'SUCCEEDED' | 'FAILED';
+  /** As Step Functions reports it; ABORTED is an execution stopped by `abortAll()` (StopExecution). */
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   output?: unknown;
   error?: { name: string; cause: string };
   /** States entered, in order (Parallel branches interleave). */
@@ -52,6 +53,8 @@ export class WorkflowRunner {
   private readonly machine: StateMachine;
   private readonly stateMachineArn: string;
   private sequence = 0;
+  /** The executions running now, by name: how `abortAll()` reaches them. */
+  private readonly running = new Map<string, { abort: () => void; reason?: string }>();
 
   constructor(
     private readonly definition: AslDefinition,
@@ -84,6 +87,8 @@ export class WorkflowRunner {
         StateMachine: { Id: this.stateMachineArn, Name: this.options.stateMachineName ?? 'imgflow' },
       },
     });
+    const control: { abort: () => void; reason?: string } = { abort: execution.abort };
+    this.running.set(name, control);
     listener({ type: 'started', name, event });
 
     const path: string[] = [];
@@ -123,10 +128,11 @@ export class WorkflowRunner {
       await logs.catch(() => undefined);
       const cause = (error as { cause?: unknown }).cause;
       const failure = cause instanceof Error ? cause : (error as Error);
+      const aborted = control.reason !== undefined;
       report = {
         ...base,
-        status: 'FAILED',
-        error: { name: failure.name, cause: failure.message },
+        status: aborted ? 'ABORTED' : 'FAILED',
+        error: aborted ? { name: 'ExecutionAborted', cause: control.reason as string } : { name: failure.name, cause: failure.message },
         path,
         transitions,
         invocations,
@@ -135,7 +141,27 @@ export class WorkflowRunner {
         durationMs: Math.round(performance.now() - started),
       };
     }
+    this.running.delete(name);
     listener({ type: 'finished', name, report });
     return report;
+  }
+
+  /** How many executions are running now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Stops every running execution, as StopExecution does: the engine enters no further state and
+   * each execution ends ABORTED with `reason` as its cause. A handler already running is not
+   * killed (a promise cannot be); its result is ignored. Returns how many were stopped.
+   */
+  abortAll(reason = 'stopped'): number {
+    const stopping = [...this.running.values()].filter((control) => control.reason === undefined);
+    for (const control of stopping) {
+      control.reason = reason;
+      control.abort();
+    }
+    return stopping.length;
   }
 }

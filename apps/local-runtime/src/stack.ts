@@ -1,5 +1,6 @@
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetBucketVersioningCommand, GetObjectTaggingCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -25,13 +26,16 @@ import {
   createDeps,
   destroyClients,
   TERMINAL_STATUSES,
-  jobsTableDefinition,
+  ensureJobsTable,
   notificationFromRecord,
   objectCreatedFromRecord,
+  type EventBridgeKeys,
+  encodeEventKey,
 } from '@imgflow/pipeline';
 import { type AslDefinition, LOCAL_ACCOUNT, LOCAL_DEPLOYMENT, LOCAL_REGION, type RetrySettings, localAslVariables, renderDefinition, taskStates } from './asl.js';
 import { type Emulators, LOCAL_CREDENTIALS, startEmulators } from './emulators.js';
 import { FaultInjector } from './faults.js';
+import { type DeadLetter, IamEnforcer, type PolicyRemovals, attachIam, authorizeInvoke, authorizeStartExecution } from './iam/index.js';
 import { type ExecutionListener, type ExecutionReport, WorkflowRunner } from './runner.js';
 
 export interface LocalStackOptions {
@@ -56,13 +60,60 @@ export interface LocalStackOptions {
   emulators?: Emulators;
   /** Handler logs (Powertools): SILENT by default locally. */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /**
+   * Versioning of the upload bucket, as the storage module's `upload_versioning` (default
+   * Enabled, as deployed): uploads get version ids, events carry them, the job id includes them.
+   * 'Disabled' runs unversioned (a bucket once versioned can only be suspended, as on S3).
+   */
+  uploadVersioning?: UploadVersioning;
+  /**
+   * How the local trigger writes the key into the EventBridge event: 'decoded' (default), or
+   * 'encoded' as in the S3 notification record (AWS does not document which EventBridge does;
+   * the pipeline resolves either).
+   */
+  eventBridgeKeys?: EventBridgeKeys;
+  /**
+   * IAM is always enforced, with the policies Terraform renders (src/iam/rendered-policies.json).
+   * `remove` takes statements (by Sid) out of a role's policy, to see what a missing permission
+   * does, e.g. `{ remove: { validate: ['ClaimJobs'] } }`.
+   */
+  iam?: { remove?: PolicyRemovals };
 }
 
-export const UPLOAD_BUCKET = 'imgflow-uploads';
-export const OUTPUT_BUCKET = 'imgflow-outputs';
-export const JOBS_TABLE = 'imgflow-jobs';
+/*
+ * The names image-pipeline gives its resources for name = "imgflow" in us-east-1 of account
+ * 000000000000 (tests/iam.test.ts compares them with Terraform's rendering), so that the rendered
+ * policies apply to the local resources as they are.
+ */
+export const UPLOAD_BUCKET = `${LOCAL_DEPLOYMENT}-uploads-${LOCAL_ACCOUNT}-${LOCAL_REGION}`;
+export const OUTPUT_BUCKET = `${LOCAL_DEPLOYMENT}-outputs-${LOCAL_ACCOUNT}-${LOCAL_REGION}`;
+export const JOBS_TABLE = `${LOCAL_DEPLOYMENT}-jobs`;
+/** The notifications module's topics: <name>-success and <name>-error. */
+export const SUCCESS_TOPIC = `${LOCAL_DEPLOYMENT}-success`;
+export const ERROR_TOPIC = `${LOCAL_DEPLOYMENT}-error`;
+export const STATE_MACHINE_NAME = LOCAL_DEPLOYMENT;
+export const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
+/** The trigger module's rule (<name>-upload), whose role starts executions. */
+export const TRIGGER_RULE_ARN = `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/${LOCAL_DEPLOYMENT}-upload`;
 /** The buckets the emulators must have. */
 export const EMULATOR_BUCKETS = [UPLOAD_BUCKET, OUTPUT_BUCKET];
+
+export function topicArn(name: string): string {
+  return `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${name}`;
+}
+
+export type UploadVersioning = 'Enabled' | 'Suspended' | 'Disabled';
+
+/** Sets a bucket's versioning through the S3 API, as Terraform's aws_s3_bucket_versioning does. */
+async function setVersioning(s3: S3Client, bucket: string, versioning: UploadVersioning): Promise<void> {
+  if (versioning === 'Disabled') {
+    // S3 cannot turn versioning off once it was on: suspending it is the closest.
+    const { Status } = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+    if (Status === undefined) return;
+  }
+  const status = versioning === 'Enabled' ? 'Enabled' : 'Suspended';
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: status } }));
+}
 
 /** Lambda timeouts in seconds by function name, as deployed by default (the contract's). */
 export function defaultTimeouts(): Record<string, number> {
@@ -160,12 +211,23 @@ const HANDLERS: Record<StepName, (getDeps: () => StepDeps) => (input: never) => 
   notify: createNotifyHandler,
 };
 
-/** Each Task state of the definition mapped, by the function in its Resource ARN, to the real handler. */
+/** The handlers' deps: each function's own (its clients carry its role), or one set for all. */
+export type HandlerDeps = StepDeps | Record<StepName, StepDeps>;
+
+function depsOf(deps: HandlerDeps, stepName: StepName): StepDeps {
+  return 'config' in deps ? (deps as StepDeps) : (deps as Record<StepName, StepDeps>)[stepName];
+}
+
+/**
+ * Each Task state of the definition mapped, by the function in its Resource ARN, to the real
+ * handler. With `iam`, each invocation is first authorized as Step Functions' role would be.
+ */
 export function localHandlers(
   definition: AslDefinition,
-  deps: StepDeps,
+  deps: HandlerDeps,
   faults: FaultInjector,
   timeouts: Record<string, number> = {},
+  iam?: IamEnforcer,
 ): Record<string, (input: unknown) => Promise<unknown>> {
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const { name, resource } of taskStates(definition)) {
@@ -174,9 +236,10 @@ export function localHandlers(
     if (!stepName) throw new Error(`Task state ${name} invokes ${resource}, which no local handler implements`);
     const factory = HANDLERS[stepName];
     const seconds = timeouts[invoked] ?? step(stepName).timeout_seconds;
-    handlers[name] = (input: unknown) => {
+    handlers[name] = async (input: unknown) => {
+      if (iam) await authorizeInvoke(iam, resource);
       let expired = false;
-      const handler = factory(() => invocationDeps(deps, () => expired));
+      const handler = factory(() => invocationDeps(depsOf(deps, stepName), () => expired));
       return withTimeout(
         seconds,
         () => faults.aroundHandler(name, () => handler(input as never)),
@@ -204,18 +267,31 @@ async function resendMissedNotifications(deps: StepDeps): Promise<string[]> {
   return resent;
 }
 
+/** The jobs table as jobsTableDefinition() has it: created, or migrated from an older data folder's layout. */
 async function ensureTable(client: DynamoDBClient, name: string): Promise<void> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: name }));
-  } catch (error) {
-    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
-    await client.send(new CreateTableCommand(jobsTableDefinition(name)));
-  }
+  await ensureJobsTable(client, name);
+}
+
+/** Reads whether an object carries tags (GetObjectTagging), for the IAM check of a tag-copying CopyObject. */
+function tagReader(s3: S3Client): (bucket: string, key: string, versionId?: string) => Promise<boolean> {
+  return async (bucket, key, versionId) => {
+    try {
+      const { TagSet = [] } = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
+      return TagSet.length > 0;
+    } catch {
+      // A missing source fails the copy itself, with the answer its role may see.
+      return false;
+    }
+  };
 }
 
 /**
  * The whole pipeline on one machine: emulators, bucket/table/topics, the rendered ASL and
  * the real handlers. Nothing here re-implements a step: it only wires.
+ *
+ * Each function gets its own SDK clients, and every call they make is checked against that
+ * function's IAM policy as Terraform renders it (`iam`); invoking a function is checked against the
+ * state machine's role, starting an execution against the EventBridge rule's role.
  */
 export class LocalStack {
   readonly uploadBucket = UPLOAD_BUCKET;
@@ -223,19 +299,32 @@ export class LocalStack {
   releasedClaims: string[] = [];
   /** Jobs of an earlier run recorded as finished but never notified, notified at start-up. */
   resentNotifications: string[] = [];
+  /** The upload bucket's versioning (LocalStackOptions.uploadVersioning). */
+  uploadVersioning: UploadVersioning = 'Enabled';
+  /** How the trigger writes keys into its EventBridge events (LocalStackOptions.eventBridgeKeys). */
+  eventBridgeKeys: EventBridgeKeys = 'decoded';
+  /** Upload events that could not start an execution (EventBridge's dead-letter queue). */
+  readonly deadLetters: DeadLetter<ObjectCreatedEvent>[] = [];
   private readonly inFlight = new Set<Promise<ExecutionReport>>();
   private triggerListeners: ExecutionListener[] = [];
   private triggerHandler?: (event: { Records?: S3NotificationRecord[] }) => void;
 
   private constructor(
     readonly emulators: Emulators,
+    /** The runtime's own clients (start-up recovery, tests, the CLI's downloads): no role, no faults. */
     readonly clients: AwsClients,
     readonly config: PipelineConfig,
+    /** The runtime's own deps, over `clients`. The functions run with `stepDeps`. */
     readonly deps: StepDeps,
+    /** Each function's clients: its role's policy enforced, the fault injector attached. */
+    readonly stepClients: Record<StepName, AwsClients>,
+    readonly stepDeps: Record<StepName, StepDeps>,
     readonly definition: AslDefinition,
     readonly runner: WorkflowRunner,
     /** Inject failures into handlers and S3 calls (tests, the reliability report). */
     readonly faults: FaultInjector,
+    /** IAM as enforced: `iam.stats()` counts the calls checked and denied, `iam.denials()` lists the refusals. */
+    readonly iam: IamEnforcer,
     readonly sqs: SQSClient,
     readonly queues: { success: string; error: string },
     /** The uploader's own S3 client: faults injected into the handlers' client do not hit uploads. */
@@ -251,6 +340,9 @@ export class LocalStack {
     try {
       const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
       const clients = createClients({ ...common, endpoints: emulators.endpoints, maxAttempts: 1 });
+      const stepClients = Object.fromEntries(
+        STEP_NAMES.map((name) => [name, createClients({ ...common, endpoints: emulators.endpoints, maxAttempts: 1 })]),
+      ) as Record<StepName, AwsClients>;
       const dynamo = new DynamoDBClient({ ...common, endpoint: emulators.endpoints.dynamodb });
       await ensureTable(dynamo, JOBS_TABLE);
       dynamo.destroy();
@@ -261,10 +353,12 @@ export class LocalStack {
         const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-inbox` }));
         const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
         await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn }));
+        // The policies name the topics by their AWS ARNs: the emulator's must be the same.
+        if (TopicArn !== topicArn(name)) throw new Error(`The SNS emulator named the topic ${name} ${TopicArn}, not ${topicArn(name)}: the IAM policies would not apply`);
         return { arn: TopicArn as string, queue: QueueUrl as string };
       };
-      const success = await topic('imgflow-success');
-      const failure = await topic('imgflow-error');
+      const success = await topic(SUCCESS_TOPIC);
+      const failure = await topic(ERROR_TOPIC);
       sns.destroy();
 
       // The same settings, through the same parser, as a deployed function reads them.
@@ -279,13 +373,21 @@ export class LocalStack {
           ...(options.leaseSeconds !== undefined ? { leaseSeconds: options.leaseSeconds } : {}),
         }),
       );
-      const deps = createDeps(config, clients, new Logger({ serviceName: 'imgflow-local', logLevel: options.logLevel ?? 'SILENT' }));
+      const logger = new Logger({ serviceName: 'imgflow-local', logLevel: options.logLevel ?? 'SILENT' });
+      const deps = createDeps(config, clients, logger);
       const definition = await renderDefinition(localAslVariables({}, options.retry ?? {}));
       const faults = new FaultInjector();
-      faults.attachTo(clients);
-      const runner = new WorkflowRunner(definition, localHandlers(definition, deps, faults, options.timeouts ?? {}), {
+      const iam = new IamEnforcer(options.iam?.remove ? { remove: options.iam.remove } : {});
+      const sourceTagged = tagReader(clients.s3);
+      for (const name of STEP_NAMES) {
+        attachIam(stepClients[name], name, iam, { sourceTagged });
+        faults.attachTo(stepClients[name]);
+      }
+      const stepDeps = Object.fromEntries(STEP_NAMES.map((name) => [name, createDeps(config, stepClients[name], logger)])) as Record<StepName, StepDeps>;
+      const runner = new WorkflowRunner(definition, localHandlers(definition, stepDeps, faults, options.timeouts ?? {}, iam), {
         region: LOCAL_REGION,
         account: LOCAL_ACCOUNT,
+        stateMachineName: STATE_MACHINE_NAME,
         ...(options.retryPauseMs !== undefined ? { retryPauseMs: options.retryPauseMs } : {}),
       });
       // A persistent data folder may hold jobs of a run that was killed: nothing of it is alive
@@ -294,10 +396,14 @@ export class LocalStack {
       // A run killed between recording a job's outcome and publishing it left a job that no
       // re-run will notify (it is not a claim to take over): its notification is sent now.
       const resent = options.dataDir ? await resendMissedNotifications(deps) : [];
+      const uploadVersioning = options.uploadVersioning ?? 'Enabled';
+      await setVersioning(clients.s3, UPLOAD_BUCKET, uploadVersioning);
       const uploader = createClients({ ...common, endpoints: emulators.endpoints }).s3;
-      const stack = new LocalStack(emulators, clients, config, deps, definition, runner, faults, sqs, { success: success.queue, error: failure.queue }, uploader);
+      const stack = new LocalStack(emulators, clients, config, deps, stepClients, stepDeps, definition, runner, faults, iam, sqs, { success: success.queue, error: failure.queue }, uploader);
       stack.releasedClaims = released;
       stack.resentNotifications = resent;
+      stack.uploadVersioning = uploadVersioning;
+      stack.eventBridgeKeys = options.eventBridgeKeys ?? 'decoded';
       return stack;
     } catch (error) {
       await emulators.stop();
@@ -309,9 +415,20 @@ export class LocalStack {
     return this.deps.ledger;
   }
 
-  /** Runs the workflow for one Object Created event, as EventBridge would start it. */
+  /**
+   * Runs the workflow for one Object Created event, as EventBridge would start it: with the
+   * rule's role. If that role may not start it, the event goes to `deadLetters` and this rejects
+   * with the AccessDeniedException StartExecution answers.
+   */
   execute(event: ObjectCreatedEvent, listener?: ExecutionListener): Promise<ExecutionReport> {
-    const run = this.runner.execute(event, listener);
+    const run = (async () => {
+      const deadLetter = await authorizeStartExecution(this.iam, event, { stateMachineArn: STATE_MACHINE_ARN, ruleArn: TRIGGER_RULE_ARN });
+      if (deadLetter) {
+        this.deadLetters.push(deadLetter);
+        throw Object.assign(new Error(deadLetter.ERROR_MESSAGE), { name: 'AccessDeniedException' });
+      }
+      return this.runner.execute(event, listener);
+    })();
     this.inFlight.add(run);
     run.finally(() => this.inFlight.delete(run)).catch(() => undefined);
     return run;
@@ -326,26 +443,73 @@ export class LocalStack {
     if (listener) this.triggerListeners.push(listener);
     if (this.triggerHandler) return;
     this.triggerHandler = (notification) => {
-      for (const record of notification.Records ?? []) {
-        if (record.s3.bucket.name !== this.uploadBucket) continue;
-        const event = objectCreatedFromRecord(record, LOCAL_ACCOUNT);
-        if (!event) continue;
-        this.execute(event, (update) => {
-          for (const each of this.triggerListeners) each(update);
-        }).catch(() => undefined);
-      }
+      for (const record of notification.Records ?? []) this.deliver(record);
     };
     if (!this.emulators.s3rver) throw new Error('The trigger needs the S3 emulator in this process; with emulators elsewhere, call execute()');
     this.emulators.s3rver.on('event', this.triggerHandler);
   }
 
+  /** Uploads start no more executions (those running go on): the first step of a graceful stop. */
+  disableTrigger(): void {
+    if (this.triggerHandler) this.emulators.s3rver?.off('event', this.triggerHandler);
+    this.triggerHandler = undefined;
+  }
+
   /**
    * Puts an object into the upload bucket: with the trigger enabled, that starts a workflow.
-   * Returns the object's identity; `jobIdFor()` of it is the job id the workflow will use.
+   * Returns the object's identity (with its version id when the bucket is versioned);
+   * `jobIdFor()` of it is the job id the workflow will use. `tags` become the object's tags
+   * (`x-amz-tagging`, e.g. 'owner=alice&project=x'), as an uploader may set them.
    */
-  async upload(key: string, body: Buffer, contentType = 'application/octet-stream'): Promise<ObjectRef> {
-    const response = await this.uploader.send(new PutObjectCommand({ Bucket: this.uploadBucket, Key: key, Body: body, ContentType: contentType }));
-    return { bucket: this.uploadBucket, key, etag: (response.ETag ?? '').replace(/"/g, ''), size: body.length };
+  async upload(key: string, body: Buffer, contentType = 'application/octet-stream', tags?: string): Promise<ObjectRef> {
+    const response = await this.uploader.send(
+      new PutObjectCommand({ Bucket: this.uploadBucket, Key: key, Body: body, ContentType: contentType, ...(tags ? { Tagging: tags } : {}) }),
+    );
+    return {
+      bucket: this.uploadBucket,
+      key,
+      ...(response.VersionId ? { versionId: response.VersionId } : {}),
+      etag: (response.ETag ?? '').replace(/"/g, ''),
+      size: body.length,
+    };
+  }
+
+  /** One S3 notification record through the trigger: an object created in the upload bucket starts an execution. */
+  private deliver(record: S3NotificationRecord): void {
+    if (record.s3.bucket.name !== this.uploadBucket) return;
+    const event = objectCreatedFromRecord(record, LOCAL_ACCOUNT, this.eventBridgeKeys);
+    if (!event) return;
+    this.execute(event, (update) => {
+      for (const each of this.triggerListeners) each(update);
+    }).catch(() => undefined);
+  }
+
+  /**
+   * What `imgflow run` does with a file: uploads it, unless the upload bucket holds these bytes
+   * under the key already (same ETag and size), as a sync tool skips unchanged files. Then the
+   * event of that upload is delivered again (EventBridge may redeliver an event too), so the
+   * ledger recognises the job: a duplicate, or the claim of a killed run taken over. Uploading
+   * the same bytes again would be a new upload: in a versioned bucket a new version, a new job.
+   */
+  async submit(key: string, body: Buffer, contentType = 'application/octet-stream'): Promise<ObjectRef> {
+    let current: { ETag?: string; ContentLength?: number; VersionId?: string } | undefined;
+    try {
+      current = await this.uploader.send(new HeadObjectCommand({ Bucket: this.uploadBucket, Key: key }));
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
+    }
+    const etag = createHash('md5').update(body).digest('hex');
+    if (!current || (current.ETag ?? '').replace(/"/g, '') !== etag || current.ContentLength !== body.length) return this.upload(key, body, contentType);
+    const ref: ObjectRef = { bucket: this.uploadBucket, key, ...(current.VersionId ? { versionId: current.VersionId } : {}), etag, size: body.length };
+    if (this.triggerHandler) {
+      this.deliver({
+        eventName: 'ObjectCreated:Put',
+        eventTime: new Date().toISOString(),
+        awsRegion: LOCAL_REGION,
+        s3: { bucket: { name: ref.bucket }, object: { key: encodeEventKey(key), size: ref.size, eTag: etag, ...(ref.versionId ? { versionId: ref.versionId } : {}) } },
+      });
+    }
+    return ref;
   }
 
   /** Resolves when every execution started so far has finished. */
@@ -379,6 +543,7 @@ export class LocalStack {
     if (this.triggerHandler) this.emulators.s3rver?.off('event', this.triggerHandler);
     await this.whenIdle();
     destroyClients(this.clients);
+    for (const clients of Object.values(this.stepClients)) destroyClients(clients);
     this.uploader.destroy();
     this.sqs.destroy();
     await this.emulators.stop();

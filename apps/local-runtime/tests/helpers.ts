@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { type JobRecord, type ObjectCreatedEvent, type ObjectRef, jobIdFor } from '@imgflow/pipeline';
+import { type JobRecord, type ObjectCreatedEvent, type ObjectRef, eventKeyCandidates, jobIdFor } from '@imgflow/pipeline';
 import sharp from 'sharp';
 import type { ExecutionReport, LocalStack } from '../src/index.js';
 
@@ -20,20 +20,72 @@ export async function photoJpeg(width: number, height: number, seed = 1): Promis
   return sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
 }
 
-/** Uploads through the trigger and waits for the workflow(s) it started. */
-export async function uploadAndWait(stack: LocalStack, key: string, body: Buffer): Promise<{ reports: ExecutionReport[]; record: JobRecord | undefined; jobId: string }> {
+/**
+ * Uploads through the trigger and waits for the workflow(s) it started. The event's key is the
+ * uploaded key, or its URL-encoded form with the stack's `eventBridgeKeys: 'encoded'`. With
+ * `submit`, as `imgflow run` does (LocalStack.submit): bytes already there are not uploaded again,
+ * their event is delivered again.
+ */
+export async function uploadAndWait(
+  stack: LocalStack,
+  key: string,
+  body: Buffer,
+  options: { tags?: string; submit?: boolean } = {},
+): Promise<{ reports: ExecutionReport[]; record: JobRecord | undefined; jobId: string; object: ObjectRef }> {
   const reports: ExecutionReport[] = [];
   stack.enableTrigger((update) => {
-    if (update.type === 'finished' && update.report.event.detail.object.key === key) reports.push(update.report);
+    if (update.type === 'finished' && eventKeyCandidates(update.report.event.detail.object.key).includes(key)) reports.push(update.report);
   });
-  const object = await stack.upload(key, body);
+  const object = options.submit ? await stack.submit(key, body) : await stack.upload(key, body, undefined, options.tags);
   // s3rver emits its event after answering the PUT: wait for the execution to start.
   for (let tries = 0; tries < 200 && reports.length === 0; tries += 1) {
     await new Promise((resolve) => setTimeout(resolve, 10));
     await stack.whenIdle();
   }
   const jobId = jobIdFor(object);
-  return { reports, record: await stack.ledger.get(jobId), jobId };
+  return { reports, record: await stack.ledger.get(jobId), jobId, object };
+}
+
+/** A moment of an execution: when it enters or leaves a state. */
+export interface Moment {
+  when: 'entered' | 'exited';
+  state: string;
+}
+
+/**
+ * Uploads through the trigger and, at `moment` of the execution that upload starts, runs `act`
+ * (e.g. deletes or overwrites the upload while a fault holds the next step); waits until every
+ * execution for the key, including any `act` starts, has finished.
+ */
+export async function uploadAndAct(
+  stack: LocalStack,
+  key: string,
+  body: Buffer,
+  moment: Moment,
+  act: (object: ObjectRef) => Promise<unknown>,
+): Promise<{ reports: ExecutionReport[]; record: JobRecord | undefined; jobId: string; object: ObjectRef }> {
+  const reports: ExecutionReport[] = [];
+  let execution: string | undefined;
+  let acted: Promise<unknown> | undefined;
+  const uploaded = new Promise<ObjectRef>((resolve) => {
+    stack.enableTrigger((update) => {
+      if (update.type === 'started' && execution === undefined && eventKeyCandidates(update.event.detail.object.key).includes(key)) execution = update.name;
+      if (update.type === moment.when && update.name === execution && update.state === moment.state && !acted) {
+        acted = uploaded.then(act);
+      }
+      if (update.type === 'finished' && eventKeyCandidates(update.report.event.detail.object.key).includes(key)) reports.push(update.report);
+    });
+    stack.upload(key, body).then(resolve);
+  });
+  const object = await uploaded;
+  for (let tries = 0; tries < 500 && (reports.length === 0 || !acted); tries += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await stack.whenIdle();
+  }
+  await acted;
+  await stack.whenIdle();
+  const jobId = jobIdFor(object);
+  return { reports, record: await stack.ledger.get(jobId), jobId, object };
 }
 
 export async function listKeys(stack: LocalStack, bucket: string, prefix = ''): Promise<string[]> {
@@ -57,6 +109,10 @@ export function objectCreatedEvent(object: ObjectRef): ObjectCreatedEvent {
     time: new Date().toISOString(),
     region: 'us-east-1',
     resources: [`arn:aws:s3:::${object.bucket}`],
-    detail: { version: '0', bucket: { name: object.bucket }, object: { key: object.key, size: object.size, etag: object.etag } },
+    detail: {
+      version: '0',
+      bucket: { name: object.bucket },
+      object: { key: object.key, size: object.size, etag: object.etag, ...(object.versionId ? { 'version-id': object.versionId } : {}) },
+    },
   };
 }

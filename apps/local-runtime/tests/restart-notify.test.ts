@@ -39,8 +39,8 @@ describe('a run killed between recording a job and publishing its notification',
       expect(sent[0]).toMatchObject({ event: 'job.succeeded', status: 'SUCCEEDED', source: { key: 'killed/notify.jpg' } });
       expect(sent[0]?.outputs).toHaveLength(9);
       expect((await second.ledger.get(jobId))?.notified).toBe(true);
-      const again = await uploadAndWait(second, 'killed/notify.jpg', bytes);
-      expect(jobIdFor({ bucket: second.uploadBucket, key: 'killed/notify.jpg', etag: again.record?.etag ?? '', size: bytes.length })).toBe(jobId);
+      const again = await uploadAndWait(second, 'killed/notify.jpg', bytes, { submit: true });
+      expect(jobIdFor(again.object)).toBe(jobId);
       expect(again.reports.map((report) => report.path.at(-1))).toEqual(['AlreadyHandled']);
       expect(await second.drainNotifications()).toEqual([]);
     } finally {

@@ -16,7 +16,7 @@ describe('a transient fault while validating, after the claim', () => {
   // delivery and ended at AlreadyHandled, leaving the job PENDING with no notification.
   it.each([
     ['S3 GetObject', 's3', 'GetObjectCommand'],
-    ['DynamoDB Query (content cache)', 'dynamodb', 'QueryCommand'],
+    ['DynamoDB GetItem (content claim)', 'dynamodb', 'GetItemCommand'],
   ] as const)('%s: is retried by the same execution, which keeps its claim and finishes the job', async (_label, service, command) => {
     await stack.drainNotifications();
     stack.faults.failAws(service, command, { times: 1, error: () => awsError('ServiceUnavailable', 503) });

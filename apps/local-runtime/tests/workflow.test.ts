@@ -5,11 +5,12 @@ import { jobIdFor } from '@imgflow/pipeline';
 import { type ExecutionReport, LocalStack, awsError } from '../src/index.js';
 import { download, listKeys, objectCreatedEvent, photoJpeg, uploadAndWait } from './helpers.js';
 
-describe('the workflow on the local runtime', () => {
+// The upload bucket is versioned by default, as deployed (storage module, upload_versioning); both modes run.
+describe.each(['Enabled', 'Disabled'] as const)('the workflow on the local runtime (upload bucket versioning %s)', (versioning) => {
   let stack: LocalStack;
 
   beforeAll(async () => {
-    stack = await LocalStack.start({ retryPauseMs: 5 });
+    stack = await LocalStack.start({ retryPauseMs: 5, uploadVersioning: versioning });
   });
 
   afterAll(async () => {
@@ -245,7 +246,8 @@ describe('ownership and stale cache entries', () => {
     await stack.drainNotifications();
     expect((await stack.ledger.claim(object, jobId, 'arn:aws:states:us-east-1:000000000000:execution:imgflow:newer', new Date(), 900)).claimed).toBe(true);
     await stack.clients.s3.send(new PutObjectCommand({ Bucket: stack.config.outputBucket, Key: `work/${jobId}/resize.bundle`, Body: 'in progress' }));
-    const notify = createNotifyHandler(() => stack.deps);
+    // The notify function's own deps: its role's policy applies.
+    const notify = createNotifyHandler(() => stack.stepDeps.notify);
     const result = await notify({
       kind: 'error',
       executionId: 'arn:aws:states:us-east-1:000000000000:execution:imgflow:stale',

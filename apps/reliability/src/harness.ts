@@ -204,6 +204,10 @@ export function objectCreatedEvent(object: ObjectRef): ObjectCreatedEvent {
     time: new Date().toISOString(),
     region: LOCAL_REGION,
     resources: [`arn:aws:s3:::${object.bucket}`],
-    detail: { version: '0', bucket: { name: object.bucket }, object: { key: object.key, size: object.size, etag: object.etag } },
+    detail: {
+      version: '0',
+      bucket: { name: object.bucket },
+      object: { key: object.key, size: object.size, etag: object.etag, ...(object.versionId ? { 'version-id': object.versionId } : {}) },
+    },
   };
 }

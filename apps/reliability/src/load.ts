@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { type InputFile, type Io, type RunOptions, type RunOutcome, expandInputs, runImages } from '@imgflow/cli';
 import { LocalStack } from '@imgflow/local-runtime';
 import { type JobNotification, TERMINAL_STATUSES, jobIdFor } from '@imgflow/pipeline';
@@ -14,6 +15,7 @@ import { photoLike, random } from '@imgflow/samples';
 import sharp from 'sharp';
 import { noise, pngDeclaring } from './formats.js';
 import { Harness } from './harness.js';
+import { type IamCheck, iamCheck, sumIamChecks } from './iam.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -48,18 +50,20 @@ export async function withPeakRss<T>(run: () => Promise<T>): Promise<{ result: T
  * `imgflow run` (runImages), with the notifications its local runtime published: they are read
  * from the runtime's queues just before it stops (fauxqs lives in memory and dies with it).
  */
-export async function runImagesObserved(options: RunOptions): Promise<{ outcome: RunOutcome; notifications: JobNotification[]; output: string }> {
+export async function runImagesObserved(options: RunOptions): Promise<{ outcome: RunOutcome; notifications: JobNotification[]; output: string; iam: IamCheck }> {
   const notifications: JobNotification[] = [];
+  const iam: IamCheck[] = [];
   const prototype = LocalStack.prototype as { stop: () => Promise<void> };
   const stop = prototype.stop;
   prototype.stop = async function (this: LocalStack) {
     notifications.push(...(await this.drainNotifications()));
+    iam.push(iamCheck(this.iam));
     return stop.call(this);
   };
   const io = quietIo();
   try {
     const outcome = await runImages({ retryPauseMs: 5, ...options }, io);
-    return { outcome, notifications, output: io.text() };
+    return { outcome, notifications, output: io.text(), iam: sumIamChecks(iam) };
   } finally {
     prototype.stop = stop;
   }
@@ -97,7 +101,10 @@ export async function auditDataDir(dataDir: string, files: readonly InputFile[],
     for (const file of files) {
       const bytes = await readFile(file.path);
       const etag = createHash('md5').update(bytes).digest('hex');
-      const jobId = jobIdFor({ bucket: stack.uploadBucket, key: file.key, etag, size: bytes.length });
+      // The upload bucket is versioned by default: the job id includes the version the run uploaded.
+      const head = await harness.observer.s3.send(new HeadObjectCommand({ Bucket: stack.uploadBucket, Key: file.key })).catch(() => undefined);
+      const versionId = head?.VersionId;
+      const jobId = jobIdFor({ bucket: stack.uploadBucket, key: file.key, ...(versionId ? { versionId } : {}), etag, size: bytes.length });
       const records = await harness.ledger.listBySourceKey(file.key);
       if (records.length > 1) duplicates.push(`${file.key}: ${records.length} records`);
       const record = records.find((each) => each.jobId === jobId);
@@ -139,6 +146,8 @@ export interface LoadResult extends DataDirAudit {
   /** The process's lifetime high-water mark (getrusage), which includes image generation. */
   maxRssMb: number;
   seconds: number;
+  /** IAM as enforced during the run. */
+  iam: IamCheck;
 }
 
 /**
@@ -201,6 +210,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       peakRssMb,
       maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       seconds: Math.round(seconds),
+      iam: result.iam,
     };
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import { faultScenarios, killAndRerun, raceScenario, runFaultScenarios } from '.
 import { Harness } from './harness.js';
 import { hostileCases, keyLayoutProblems, runHostile } from './hostile.js';
 import { largeImageChecks, runLoad } from './load.js';
-import { type ReliabilityReport, figures, passed, renderReport } from './report.js';
+import { type ReliabilityReport, figures, iamCheck, passed, renderReport, sumIamChecks } from './report.js';
 import { auditShippedDependencies, scanLogsAndNotifications } from './security.js';
 
 const SIZES = {
@@ -40,8 +40,10 @@ async function main(argv: string[]): Promise<number> {
   log('hostile inputs');
   const harness = await Harness.start();
   let hostile: ReliabilityReport['hostile'];
+  let hostileIam: ReliabilityReport['iam'];
   try {
     hostile = await runHostile(harness, await hostileCases());
+    hostileIam = iamCheck(harness.stack.iam);
   } finally {
     await harness.stop();
   }
@@ -64,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
     largeImages,
     logs,
     audit,
+    iam: sumIamChecks([load.iam, hostileIam]),
   };
   await mkdir(dirname(outFile), { recursive: true });
   await writeFile(outFile, `${JSON.stringify({ ...report, figures: figures(report) }, null, 2)}\n`);

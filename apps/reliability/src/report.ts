@@ -1,7 +1,10 @@
 import type { ScenarioResult } from './faults.js';
 import type { HostileResult } from './hostile.js';
 import { type DataDirAudit, LARGE_IMAGE_EXPECTED, LAMBDA_MEMORY_MB, type LargeImageResult, type LoadResult } from './load.js';
+import type { IamCheck } from './iam.js';
 import type { AuditResult, LogScanResult } from './security.js';
+
+export { type IamCheck, iamCheck, sumIamChecks } from './iam.js';
 
 /** Everything one `make reliability` run measured. Written as JSON to bench/results/reliability.json. */
 export interface ReliabilityReport {
@@ -15,6 +18,8 @@ export interface ReliabilityReport {
   largeImages: LargeImageResult[];
   logs: LogScanResult;
   audit: AuditResult;
+  /** IAM on the happy paths: the load run and the hostile inputs (no fault injected). */
+  iam: IamCheck;
 }
 
 export interface Figures {
@@ -28,6 +33,8 @@ export interface Figures {
   leftoverWork: number;
   peakMemoryMb: number;
   largeImagePeakMb: number;
+  iamChecked: number;
+  iamDenied: number;
   /** Failed checks besides the must-be-zero counts (a fault or hostile input not handled as required, a leak). */
   failedChecks: string[];
 }
@@ -47,6 +54,10 @@ export function figures(report: ReliabilityReport): Figures {
     if (large.maxRssMb >= LAMBDA_MEMORY_MB) failedChecks.push(`${large.name}: peak RSS ${large.maxRssMb} MB, over a ${LAMBDA_MEMORY_MB} MB Lambda`);
   }
   if (report.audit.status === 'failed') failedChecks.push(`audit: ${report.audit.high} high, ${report.audit.critical} critical advisories`);
+  if (report.iam.denied > 0) {
+    failedChecks.push(`IAM denied ${report.iam.denied} call(s) on the happy paths`);
+    for (const denial of report.iam.denials) failedChecks.push(`IAM: ${denial}`);
+  }
   const hostileRejected = report.hostile.filter((hostile) => hostile.problems.length === 0).length;
   return {
     imagesProcessed: report.load.images + report.restart.images + report.faults.length + report.hostile.length + report.largeImages.length + report.logs.jobs,
@@ -59,6 +70,8 @@ export function figures(report: ReliabilityReport): Figures {
     leftoverWork: report.load.leftoverWork + report.restart.leftoverWork,
     peakMemoryMb: report.load.peakRssMb,
     largeImagePeakMb: Math.max(0, ...report.largeImages.filter((large) => large.status === 'SUCCEEDED').map((large) => large.maxRssMb)),
+    iamChecked: report.iam.checked,
+    iamDenied: report.iam.denied,
     failedChecks,
   };
 }
@@ -85,6 +98,11 @@ export function renderReport(report: ReliabilityReport): string {
     ['records lost (must be 0)', String(values.recordsLost), ''],
     ['duplicates (must be 0)', String(values.duplicates), 'records, notifications, outputs'],
     ['leftover work objects (must be 0)', String(values.leftoverWork), ''],
+    [
+      'AWS calls checked against IAM',
+      `${values.iamChecked}, denied: ${values.iamDenied}`,
+      "load run and hostile inputs: each function's S3/DynamoDB/SNS calls against its role, invocations and starts against the state machine and EventBridge roles (Terraform's rendered policies)",
+    ],
     ['peak memory, load run (MB)', String(values.peakMemoryMb), `RSS of the runner process (emulators and all handlers in one process); getrusage max ${report.load.maxRssMb} MB`],
     ['50 MP peak RSS (MB, limit 1024)', String(values.largeImagePeakMb), large],
     ['kill-and-rerun', report.restart.lost.length + report.restart.duplicates.length === 0 ? 'ok' : 'FAILED', `killed after ${report.restart.killedAfter} of ${report.restart.images} finished`],

@@ -14,7 +14,7 @@ describe('injected faults at every step', () => {
 
   it('covers S3, DynamoDB, SNS and the handlers, transient and permanent', () => {
     const names = scenarios.map((scenario) => scenario.name).join('\n');
-    for (const target of ['S3 GetObject', 'S3 PutObject', 'DynamoDB UpdateItem', 'DynamoDB Query', 'DynamoDB GetItem', 'SNS', 'handler crashes', 'timeout']) {
+    for (const target of ['S3 GetObject', 'S3 PutObject', 'DynamoDB UpdateItem', 'DynamoDB GetItem throttled twice', 'SNS', 'handler crashes', 'timeout']) {
       expect(names).toContain(target);
     }
     expect(new Set(scenarios.map((scenario) => scenario.kind))).toEqual(new Set(['transient', 'permanent']));

@@ -14,7 +14,11 @@ describe('imgflow run under load (CI size)', () => {
     expect(result.peakInFlight).toBeGreaterThan(1);
     expect(result.peakInFlight).toBeLessThanOrEqual(3);
     expect(result.peakRssMb).toBeGreaterThan(0);
-    console.info(`load: 30 images, peak RSS ${result.peakRssMb} MB`);
+    // Every AWS call of the run was checked against the rendered policies, and none was refused.
+    expect(result.iam.denials).toEqual([]);
+    expect(result.iam.denied).toBe(0);
+    expect(result.iam.checked).toBeGreaterThan(27 * 20);
+    console.info(`load: 30 images, peak RSS ${result.peakRssMb} MB, ${result.iam.checked} AWS calls checked against IAM, ${result.iam.denied} denied`);
   });
 });
 

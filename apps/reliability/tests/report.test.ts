@@ -6,7 +6,7 @@ function sample(): ReliabilityReport {
   return {
     generatedAt: '2026-01-01T00:00:00.000Z',
     mode: 'quick',
-    load: { ...audit, concurrency: 2, peakInFlight: 2, invalid: 0, peakRssMb: 300, maxRssMb: 310, seconds: 4 },
+    load: { ...audit, concurrency: 2, peakInFlight: 2, invalid: 0, peakRssMb: 300, maxRssMb: 310, seconds: 4, iam: { checked: 100, denied: 0, denials: [] } },
     restart: { ...audit, killedAfter: 1, firstRunFinished: 1 },
     faults: [{ name: 'S3 GetObject 503', kind: 'transient', status: 'SUCCEEDED', fired: 1, retries: 1, problems: [] }],
     hostile: [{ name: 'zero-byte file', key: 'a', expected: { status: 'REJECTED', code: 'EMPTY_FILE' }, status: 'REJECTED', code: 'EMPTY_FILE', problems: [] }],
@@ -14,6 +14,7 @@ function sample(): ReliabilityReport {
     largeImages: [{ name: '50 MP JPEG', case: 'jpeg', megapixels: 50, bytes: 1, status: 'SUCCEEDED', outputs: 9, maxRssMb: 200 }],
     logs: { jobs: 1, logLines: 5, notifications: 1, findings: [] },
     audit: { status: 'not run', reason: 'the audit endpoint could not be used (responded with 405)', high: 0, critical: 0, packages: [] },
+    iam: { checked: 120, denied: 0, denials: [] },
   };
 }
 
@@ -25,6 +26,7 @@ describe('the reliability report', () => {
     expect(passed(values)).toBe(true);
     const table = renderReport(report);
     expect(table).toContain('| records lost (must be 0)');
+    expect(table).toMatch(/\| AWS calls checked against IAM +\| 120, denied: 0 +\|/);
     expect(table).toContain('not run: the audit endpoint could not be used (responded with 405)');
     expect(table.trim().endsWith('reliability: PASSED')).toBe(true);
   });
@@ -36,6 +38,7 @@ describe('the reliability report', () => {
     ['a fault not survived', (report: ReliabilityReport) => report.faults[0]?.problems.push('ledger status PENDING')],
     ['a large image over 1024 MB', (report: ReliabilityReport) => Object.assign(report.largeImages[0] ?? {}, { maxRssMb: 1100 })],
     ['an advisory', (report: ReliabilityReport) => Object.assign(report.audit, { status: 'failed', high: 1 })],
+    ['an IAM denial', (report: ReliabilityReport) => Object.assign(report.iam, { denied: 1, denials: ['User: … is not authorized to perform: s3:GetObject'] })],
   ])('fails on %s', (_name, spoil) => {
     const report = sample();
     spoil(report);

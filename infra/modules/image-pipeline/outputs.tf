@@ -54,7 +54,7 @@ output "jobs_table_arn" {
 }
 
 output "jobs_table_index_arns" {
-  description = "ARNs of the job ledger's global secondary indexes, by index name (byStatus, byContent, bySourceKey)."
+  description = "ARNs of the job ledger's global secondary indexes, by index name (byStatus, bySourceKey)."
   value       = module.ledger.index_arns
 }
 

@@ -10,12 +10,7 @@ resource "aws_dynamodb_table" "this" {
   }
 
   attribute {
-    name = "status"
-    type = "S"
-  }
-
-  attribute {
-    name = "contentKey"
+    name = "statusShard"
     type = "S"
   }
 
@@ -29,27 +24,29 @@ resource "aws_dynamodb_table" "this" {
     type = "S"
   }
 
-  # The indexes mirror jobsTableDefinition() in packages/pipeline/src/ledger.ts (the tests compare
-  # them). All project ALL and sort by updatedAt: the queries read newest first.
-  global_secondary_index {
-    name            = "byStatus"
-    hash_key        = "status"
-    range_key       = "updatedAt"
-    projection_type = "ALL"
+  attribute {
+    name = "createdAt"
+    type = "S"
   }
 
+  # The indexes mirror jobsTableDefinition() in packages/pipeline/src/ledger.ts (the tests compare
+  # them). KEYS_ONLY: the code reads job ids from them, then the items (BatchGetItem, consistent),
+  # so each index write is one unit and a write that changes no index key writes no index.
+  # byStatus is keyed "<status>#<0-7>" (write sharding: one key per status would cap the table
+  # near 500 jobs/s); bySourceKey sorts by createdAt, which never changes (one index write a job).
+  # The content cache needs no index: it reads "content#<sha256>#<recipe>" claim items consistently.
   global_secondary_index {
-    name            = "byContent"
-    hash_key        = "contentKey"
+    name            = "byStatus"
+    hash_key        = "statusShard"
     range_key       = "updatedAt"
-    projection_type = "ALL"
+    projection_type = "KEYS_ONLY"
   }
 
   global_secondary_index {
     name            = "bySourceKey"
     hash_key        = "sourceKey"
-    range_key       = "updatedAt"
-    projection_type = "ALL"
+    range_key       = "createdAt"
+    projection_type = "KEYS_ONLY"
   }
 
   point_in_time_recovery {
@@ -61,7 +58,8 @@ resource "aws_dynamodb_table" "this" {
     kms_key_arn = var.kms_key_arn
   }
 
-  # No TTL: the ledger is the audit trail of every upload, and the content cache reads old records.
+  # No TTL: the ledger is the audit trail of every upload, and the content cache reads old records
+  # (a content claim points at the job whose outputs it serves).
 
   tags = var.tags
 }

@@ -9,6 +9,6 @@ output "table_arn" {
 }
 
 output "index_arns" {
-  description = "ARNs of the global secondary indexes, by index name (byStatus, byContent, bySourceKey)."
+  description = "ARNs of the global secondary indexes, by index name (byStatus, bySourceKey)."
   value       = { for index in aws_dynamodb_table.this.global_secondary_index : index.name => "${aws_dynamodb_table.this.arn}/index/${index.name}" }
 }

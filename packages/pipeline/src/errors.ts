@@ -36,8 +36,9 @@ export class SourceMissingError extends PipelineError {
 }
 
 /**
- * S3 refused the function (403): its role, a bucket policy or a KMS key policy is wrong. The
- * deployment is at fault, not the upload: the job is FAILED (an alarm sees it), never retried.
+ * AWS refused the function (S3 AccessDenied, DynamoDB AccessDeniedException, SNS
+ * AuthorizationError): its role, a bucket, topic or KMS key policy is wrong. The deployment is at
+ * fault, not the upload: the job is FAILED (an alarm sees it), never retried.
  */
 export class AccessDeniedError extends PipelineError {
   readonly code = 'ACCESS_DENIED';

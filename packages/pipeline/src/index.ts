@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './events.js';
 export * from './keys.js';
 export * from './ledger.js';
+export * from './ledger-table.js';
 export * from './messages.js';
 export * from './notifier.js';
 export * from './state.js';

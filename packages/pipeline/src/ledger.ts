@@ -1,7 +1,7 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Placeholder } from '@imgflow/image-core';
-import { LedgerUnavailableError, isTransientAwsError } from './errors.js';
+import { AccessDeniedError, LedgerUnavailableError, isTransientAwsError } from './errors.js';
 import type { ObjectRef } from './keys.js';
 import type { Job, JobStatus, OutputRecord, Rejection, Timings } from './state.js';
 
@@ -9,6 +9,8 @@ import type { Job, JobStatus, OutputRecord, Rejection, Timings } from './state.j
 export interface JobRecord {
   jobId: string;
   status: JobStatus;
+  /** `<status>#<shard>`: the byStatus partition key, written with every status (see statusShard). */
+  statusShard?: string;
   sourceBucket: string;
   sourceKey: string;
   versionId?: string;
@@ -19,7 +21,7 @@ export interface JobRecord {
   width?: number;
   height?: number;
   recipe?: string;
-  /** `<sha256>#<recipe>`, set only on SUCCEEDED: the content-cache index key. */
+  /** `<sha256>#<recipe>`, set only on SUCCEEDED: the content these outputs are for (its claim item is `content#<contentKey>`). */
   contentKey?: string;
   outputBucket?: string;
   outputs?: OutputRecord[];
@@ -40,31 +42,91 @@ export interface JobRecord {
 }
 
 export const STATUS_INDEX = 'byStatus';
-export const CONTENT_INDEX = 'byContent';
 export const SOURCE_INDEX = 'bySourceKey';
 
-/** The table's key schema and indexes, used by the local runtime; infra/ declares the same. */
+/**
+ * How many partition-key values `byStatus` spreads each status over (`<status>#<0..n-1>`, the
+ * shard from the job id). A partition-key value of a GSI takes at most 1,000 write units a second,
+ * and the sort key (updatedAt) only grows, so DynamoDB cannot split one value's writes: one
+ * value per status would cap the ledger near 500 jobs/s (PENDING and PROCESSING each take a put
+ * and a delete per job). Eight values per status: about 4,000 jobs/s. Raise it, never lower it:
+ * listByStatus reads shards 0..n-1, so jobs written under a smaller n stay visible.
+ */
+export const STATUS_SHARDS = 8;
+
+/** The `byStatus` partition key of a job: its status and its shard (FNV-1a of the job id). */
+export function statusShard(status: JobStatus, jobId: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < jobId.length; index += 1) {
+    hash ^= jobId.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return `${status}#${hash % STATUS_SHARDS}`;
+}
+
+/**
+ * The partition key of a content claim: one item per (bytes, recipe) in the jobs table, holding
+ * which job processes or processed those bytes. It has none of the indexes' key attributes, so it
+ * is in no index. Read with a consistent GetItem (the content cache); a GSI could not be.
+ */
+export function contentClaimKey(sha256: string, recipe: string): string {
+  return `content#${sha256}#${recipe}`;
+}
+
+/** A content claim item (see contentClaimKey). */
+export interface ContentClaimRecord {
+  /** `content#<sha256>#<recipe>` (the table's partition key). */
+  jobId: string;
+  kind: 'content';
+  /** The job that processes (CLAIMED) or processed (DONE) these bytes with this recipe. */
+  owner: string;
+  claimState: 'CLAIMED' | 'DONE';
+  /** Until when a CLAIMED item holds off other jobs (the job lease). */
+  leaseExpiresAt?: string;
+  /** Bumped by every write: a take-over is conditional on the version it read. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What a job learns when it claims its content (JobLedger.claimContent). */
+export type ContentClaim =
+  /** This job processes the bytes: the first, or the earlier claim ended or was stale. */
+  | { state: 'owner' }
+  /** An earlier job processed the same bytes with the same recipe: its SUCCEEDED record, read consistently. */
+  | { state: 'done'; record: JobRecord }
+  /** Another job is processing the same bytes now. */
+  | { state: 'busy'; owner: string; leaseExpiresAt: string };
+
+/**
+ * The table's key schema and indexes, used by the local runtime; infra/modules/ledger declares
+ * the same (infra/tests compare them). Both indexes are KEYS_ONLY: the queries read job ids,
+ * then the items themselves (BatchGetItem, consistent), so an index entry is under 1 KB and a
+ * write that changes neither key (markNotified) writes no index.
+ */
 export function jobsTableDefinition(tableName: string): CreateTableCommandInput {
-  const index = (name: string, hashKey: string) => ({
+  const index = (name: string, hashKey: string, rangeKey: string) => ({
     IndexName: name,
     KeySchema: [
       { AttributeName: hashKey, KeyType: 'HASH' as const },
-      { AttributeName: 'updatedAt', KeyType: 'RANGE' as const },
+      { AttributeName: rangeKey, KeyType: 'RANGE' as const },
     ],
-    Projection: { ProjectionType: 'ALL' as const },
+    Projection: { ProjectionType: 'KEYS_ONLY' as const },
   });
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [
       { AttributeName: 'jobId', AttributeType: 'S' },
-      { AttributeName: 'status', AttributeType: 'S' },
-      { AttributeName: 'contentKey', AttributeType: 'S' },
+      { AttributeName: 'statusShard', AttributeType: 'S' },
       { AttributeName: 'sourceKey', AttributeType: 'S' },
       { AttributeName: 'updatedAt', AttributeType: 'S' },
+      { AttributeName: 'createdAt', AttributeType: 'S' },
     ],
     KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
-    GlobalSecondaryIndexes: [index(STATUS_INDEX, 'status'), index(CONTENT_INDEX, 'contentKey'), index(SOURCE_INDEX, 'sourceKey')],
+    // byStatus sorts by updatedAt (recent activity); bySourceKey by createdAt, which never changes:
+    // its entry is written once per job.
+    GlobalSecondaryIndexes: [index(STATUS_INDEX, 'statusShard', 'updatedAt'), index(SOURCE_INDEX, 'sourceKey', 'createdAt')],
   };
 }
 
@@ -138,6 +200,7 @@ export class JobLedger {
     const update = updateExpression({
       set: {
         status: 'PENDING',
+        statusShard: statusShard('PENDING', jobId),
         ...sourceAttributes(source),
         executionId,
         updatedAt: timestamp,
@@ -186,6 +249,7 @@ export class JobLedger {
     await this.owned(job.jobId, job.executionId, {
       set: {
         status: 'PROCESSING',
+        statusShard: statusShard('PROCESSING', job.jobId),
         sha256: job.sha256,
         format: job.format,
         width: job.width,
@@ -196,23 +260,127 @@ export class JobLedger {
     });
   }
 
-  /** Looks for an earlier SUCCEEDED job with the same bytes and recipe. */
-  async findCached(sha256: string, recipe: string): Promise<JobRecord | undefined> {
+  /**
+   * The content cache, closed against races: claims the job's bytes and recipe (a conditional
+   * write on their content claim item, see contentClaimKey) unless another job holds them. Answers
+   * `done` with the record of the job that processed the same bytes (a consistent read: no index
+   * lag), `busy` while another live job processes them, `owner` when this job is to process them:
+   * the first, one whose earlier owner's claim expired or ended without success, or its own claim
+   * again (a retried validation). Two uploads of the same bytes at the same moment: exactly one
+   * is the owner.
+   */
+  async claimContent(job: Pick<Job, 'jobId' | 'sha256' | 'recipe'>, now: Date, leaseSeconds: number): Promise<ContentClaim> {
+    const key = contentClaimKey(job.sha256, job.recipe);
+    // Each round reads the item, then writes conditionally on what it read: a lost race reads again.
+    for (let round = 0; round < 3; round += 1) {
+      const item = await this.getContent(key);
+      if (item && item.owner !== job.jobId) {
+        if (item.claimState === 'DONE') {
+          const record = await this.get(item.owner);
+          if (record?.status === 'SUCCEEDED' && record.outputs && record.outputBucket) return { state: 'done', record };
+          // The owner's record no longer shows the outputs: the item is stale, taken over below.
+        } else if ((item.leaseExpiresAt ?? '') >= now.toISOString()) {
+          return { state: 'busy', owner: item.owner, leaseExpiresAt: item.leaseExpiresAt ?? '' };
+        }
+      }
+      if (await this.takeContent(key, job.jobId, now, leaseSeconds, item)) return { state: 'owner' };
+    }
+    // Three lost races in a row: someone else is at it; the caller treats it as busy.
+    const item = await this.getContent(key);
+    return { state: 'busy', owner: item?.owner ?? 'unknown', leaseExpiresAt: item?.leaseExpiresAt ?? now.toISOString() };
+  }
+
+  /**
+   * Takes over a content claim whose DONE owner's outputs turned out to be gone (they were
+   * deleted): this job processes the bytes again and becomes the owner. False when the item is
+   * no longer `staleOwner`'s DONE claim (another job got there first).
+   */
+  async takeOverContent(job: Pick<Job, 'jobId' | 'sha256' | 'recipe'>, staleOwner: string, now: Date, leaseSeconds: number): Promise<boolean> {
+    const key = contentClaimKey(job.sha256, job.recipe);
+    const item = await this.getContent(key);
+    if (!item || item.owner !== staleOwner || item.claimState !== 'DONE') return item?.owner === job.jobId;
+    return this.takeContent(key, job.jobId, now, leaseSeconds, item);
+  }
+
+  private async getContent(key: string): Promise<ContentClaimRecord | undefined> {
     try {
-      const response = await this.dynamo.send(
-        new QueryCommand({
+      const response = await this.dynamo.send(new GetCommand({ TableName: this.tableName, Key: { jobId: key }, ConsistentRead: true }));
+      return response.Item as ContentClaimRecord | undefined;
+    } catch (error) {
+      throw this.translate(error, 'content claim read');
+    }
+  }
+
+  /** Makes `jobId` the CLAIMED owner, if the item is still as read (`seen`: its version; absent: no item). */
+  private async takeContent(key: string, jobId: string, now: Date, leaseSeconds: number, seen: ContentClaimRecord | undefined): Promise<boolean> {
+    const timestamp = now.toISOString();
+    const update = updateExpression({
+      set: { kind: 'content', owner: jobId, claimState: 'CLAIMED', leaseExpiresAt: new Date(now.getTime() + leaseSeconds * 1000).toISOString(), updatedAt: timestamp },
+      setIfMissing: { createdAt: timestamp },
+      add: { version: 1 },
+    });
+    try {
+      await this.dynamo.send(
+        new UpdateCommand({
           TableName: this.tableName,
-          IndexName: CONTENT_INDEX,
-          KeyConditionExpression: '#contentKey = :contentKey',
-          ExpressionAttributeNames: { '#contentKey': 'contentKey' },
-          ExpressionAttributeValues: { ':contentKey': `${sha256}#${recipe}` },
-          ScanIndexForward: false,
-          Limit: 1,
+          Key: { jobId: key },
+          ...update,
+          ConditionExpression: seen ? '#version = :seen' : 'attribute_not_exists(#key)',
+          ExpressionAttributeNames: { ...update.ExpressionAttributeNames, ...(seen ? {} : { '#key': 'jobId' }) },
+          ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ...(seen ? { ':seen': seen.version } : {}) },
         }),
       );
-      return response.Items?.[0] as JobRecord | undefined;
+      return true;
     } catch (error) {
-      throw this.translate(error, 'cache lookup');
+      if (isConditionFailure(error)) return false;
+      throw this.translate(error, 'content claim');
+    }
+  }
+
+  /**
+   * A job processed its bytes: its content claim becomes DONE and points to it, unless another
+   * job's DONE claim is already there (two jobs processed the same bytes: the first to finish
+   * stays the cache entry).
+   */
+  private async contentDone(job: Pick<Job, 'jobId' | 'sha256' | 'recipe'>): Promise<void> {
+    const timestamp = new Date().toISOString();
+    const update = updateExpression({
+      set: { kind: 'content', owner: job.jobId, claimState: 'DONE', updatedAt: timestamp },
+      setIfMissing: { createdAt: timestamp },
+      add: { version: 1 },
+      remove: ['leaseExpiresAt'],
+    });
+    try {
+      await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { jobId: contentClaimKey(job.sha256, job.recipe) },
+          ...update,
+          ConditionExpression: 'attribute_not_exists(#key) OR #claimState <> :done OR #owner = :job',
+          ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#key': 'jobId' },
+          ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':done': 'DONE', ':job': job.jobId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw this.translate(error, 'content claim');
+    }
+  }
+
+  /** A job that claimed its bytes ended without success: its claim ends now, not when its lease would. */
+  private async releaseContent(jobId: string, sha256: string, recipe: string): Promise<void> {
+    try {
+      await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { jobId: contentClaimKey(sha256, recipe) },
+          UpdateExpression: 'SET #lease = :past ADD #version :one',
+          ConditionExpression: '#owner = :job AND #claimState = :claimed',
+          ExpressionAttributeNames: { '#lease': 'leaseExpiresAt', '#version': 'version', '#owner': 'owner', '#claimState': 'claimState' },
+          ExpressionAttributeValues: { ':past': new Date(Date.now() - 1).toISOString(), ':one': 1, ':job': jobId, ':claimed': 'CLAIMED' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw this.translate(error, 'content claim release');
     }
   }
 
@@ -224,9 +392,10 @@ export class JobLedger {
     job: Pick<Job, 'jobId' | 'executionId' | 'sha256' | 'recipe'>,
     result: { outputBucket: string; outputs: OutputRecord[]; placeholder?: Placeholder; timings: Timings; cacheHit: boolean; cachedFrom?: string },
   ): Promise<boolean> {
-    return this.owned(job.jobId, job.executionId, {
+    const owned = await this.owned(job.jobId, job.executionId, {
       set: {
         status: 'SUCCEEDED',
+        statusShard: statusShard('SUCCEEDED', job.jobId),
         contentKey: `${job.sha256}#${job.recipe}`,
         sha256: job.sha256,
         recipe: job.recipe,
@@ -240,6 +409,9 @@ export class JobLedger {
       },
       remove: ['leaseExpiresAt'],
     });
+    // A cache hit copied another job's outputs: that job stays the content's entry.
+    if (owned && !result.cacheHit) await this.contentDone(job);
+    return owned !== false;
   }
 
   /**
@@ -249,12 +421,13 @@ export class JobLedger {
    */
   async finish(source: ObjectRef, jobId: string, executionId: string, status: 'REJECTED' | 'FAILED', rejection: Rejection, timings: Timings): Promise<boolean> {
     const timestamp = new Date().toISOString();
-    return this.owned(
+    const record = await this.owned(
       jobId,
       executionId,
       {
         set: {
           status,
+          statusShard: statusShard(status, jobId),
           ...sourceAttributes(source),
           executionId,
           reasonCode: rejection.code,
@@ -268,6 +441,9 @@ export class JobLedger {
       },
       true,
     );
+    // A job that got as far as claiming its content (validated: it has the hash) lets go of it.
+    if (record !== false && record.sha256 && record.recipe) await this.releaseContent(jobId, record.sha256, record.recipe);
+    return record !== false;
   }
 
   /**
@@ -303,6 +479,26 @@ export class JobLedger {
     await this.owned(jobId, executionId, { set: { notified: true } });
   }
 
+  /** Several jobs by id, read consistently (BatchGetItem, 100 at a time), in the order given; missing ones left out. */
+  async getMany(jobIds: readonly string[]): Promise<JobRecord[]> {
+    const found = new Map<string, JobRecord>();
+    try {
+      for (let offset = 0; offset < jobIds.length; offset += 100) {
+        let keys: Array<Record<string, unknown>> = [...new Set(jobIds.slice(offset, offset + 100))].map((jobId) => ({ jobId }));
+        for (let round = 0; keys.length > 0; round += 1) {
+          if (round > 0) await new Promise((resolveTimer) => setTimeout(resolveTimer, Math.min(1000, 50 * 2 ** round)));
+          if (round > 8) throw new LedgerUnavailableError(`DynamoDB left ${keys.length} keys unprocessed (read of ${this.tableName})`);
+          const response = await this.dynamo.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
+          for (const item of response.Responses?.[this.tableName] ?? []) found.set((item as JobRecord).jobId, item as JobRecord);
+          keys = (response.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Array<Record<string, unknown>>;
+        }
+      }
+    } catch (error) {
+      throw this.translate(error, 'batch read');
+    }
+    return jobIds.flatMap((jobId) => found.get(jobId) ?? []);
+  }
+
   async get(jobId: string): Promise<JobRecord | undefined> {
     try {
       const response = await this.dynamo.send(new GetCommand({ TableName: this.tableName, Key: { jobId }, ConsistentRead: true }));
@@ -312,16 +508,30 @@ export class JobLedger {
     }
   }
 
+  /**
+   * The most recently updated jobs with a status, newest first: the index's shards are read
+   * (keys only) and merged, then the jobs themselves are read consistently, so a job whose
+   * status moved on since (the index lags) is left out.
+   */
   async listByStatus(status: JobStatus, limit = 50): Promise<JobRecord[]> {
-    return this.query(STATUS_INDEX, 'status', status, limit);
+    const shards = await Promise.all(Array.from({ length: STATUS_SHARDS }, (_, shard) => this.queryKeys(STATUS_INDEX, 'statusShard', `${status}#${shard}`, limit)));
+    const newest = shards
+      .flat()
+      .sort((a, b) => b.sortKey.localeCompare(a.sortKey))
+      .slice(0, limit);
+    return (await this.getMany(newest.map((entry) => entry.jobId))).filter((record) => record.status === status);
   }
 
+  /** The jobs of one source key (its versions and re-uploads), newest first. */
   async listBySourceKey(sourceKey: string, limit = 50): Promise<JobRecord[]> {
-    return this.query(SOURCE_INDEX, 'sourceKey', sourceKey, limit);
+    const entries = await this.queryKeys(SOURCE_INDEX, 'sourceKey', sourceKey, limit);
+    return this.getMany(entries.map((entry) => entry.jobId));
   }
 
-  private async query(index: string, attribute: string, value: string, limit: number): Promise<JobRecord[]> {
-    const items: JobRecord[] = [];
+  /** Job ids (and sort keys) from a KEYS_ONLY index, newest first. */
+  private async queryKeys(index: string, attribute: string, value: string, limit: number): Promise<Array<{ jobId: string; sortKey: string }>> {
+    const sortAttribute = index === SOURCE_INDEX ? 'createdAt' : 'updatedAt';
+    const entries: Array<{ jobId: string; sortKey: string }> = [];
     let start: Record<string, unknown> | undefined;
     try {
       do {
@@ -333,23 +543,24 @@ export class JobLedger {
             ExpressionAttributeNames: { '#key': attribute },
             ExpressionAttributeValues: { ':value': value },
             ScanIndexForward: false,
-            Limit: limit - items.length,
+            Limit: limit - entries.length,
             ExclusiveStartKey: start,
           }),
         );
-        items.push(...((response.Items ?? []) as JobRecord[]));
+        for (const item of response.Items ?? []) entries.push({ jobId: String(item.jobId), sortKey: String(item[sortAttribute] ?? '') });
         start = response.LastEvaluatedKey;
-      } while (start && items.length < limit);
+      } while (start && entries.length < limit);
     } catch (error) {
       throw this.translate(error, 'query');
     }
-    return items;
+    return entries;
   }
 
-  private async owned(jobId: string, executionId: string, expression: Expression, orNew = false): Promise<boolean> {
+  /** A write conditional on owning the job (or, `orNew`, on no record yet): false when another execution owns it, else the record as written. */
+  private async owned(jobId: string, executionId: string, expression: Expression, orNew = false): Promise<JobRecord | false> {
     const update = updateExpression(expression);
     try {
-      await this.dynamo.send(
+      const response = await this.dynamo.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { jobId },
@@ -357,9 +568,10 @@ export class JobLedger {
           ConditionExpression: orNew ? 'attribute_not_exists(#owner) OR #owner = :owner' : '#owner = :owner',
           ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#owner': 'executionId' },
           ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':owner': executionId },
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return true;
+      return response.Attributes as JobRecord;
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw this.translate(error, 'update');
@@ -367,7 +579,10 @@ export class JobLedger {
   }
 
   private translate(error: unknown, action: string): Error {
-    if (error instanceof LedgerUnavailableError) return error;
+    if (error instanceof LedgerUnavailableError || error instanceof AccessDeniedError) return error;
+    if ((error as Error).name === 'AccessDeniedException') {
+      return new AccessDeniedError(`DynamoDB denied the ${action} on ${this.tableName}: check the function's role (${(error as Error).message})`, { cause: error });
+    }
     if (isTransientAwsError(error)) {
       return new LedgerUnavailableError(`DynamoDB is unavailable (${action} on ${this.tableName}): ${(error as Error).message}`, { cause: error });
     }

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_RECIPE, resolveLimits } from '@imgflow/image-core/contracts';
@@ -15,7 +15,7 @@ import type { PipelineConfig } from './config.js';
 import type { StepDeps } from './deps.js';
 import type { ObjectCreatedEvent } from './events.js';
 import { type ObjectRef, jobIdFor, outputStem } from './keys.js';
-import { type ClaimResult, JobLedger, type JobRecord } from './ledger.js';
+import { type ClaimResult, type ContentClaim, type ContentClaimRecord, JobLedger, type JobRecord, contentClaimKey, statusShard } from './ledger.js';
 import { Notifier } from './notifier.js';
 import type { Job, JobStatus, OutputRecord, Rejection, Timings } from './state.js';
 import { Storage } from './storage.js';
@@ -49,7 +49,7 @@ export function awsError(name: string, status: number, message = name): Error {
 /**
  * Planned failures. A target is an SDK command ("s3:GetObjectCommand", "s3:PutObjectCommand",
  * "s3:CopyObjectCommand", "s3:DeleteObjectsCommand", "sns:PublishCommand") or a ledger method
- * ("ledger:claim", "ledger:findCached", …). Each plan fails the next `times` calls, then goes away.
+ * ("ledger:claim", "ledger:claimContent", …). Each plan fails the next `times` calls, then goes away.
  */
 export class FaultPlan {
   private readonly planned = new Map<string, Array<{ times: number; error: () => Error }>>();
@@ -79,6 +79,8 @@ export interface StoredObject {
   etag: string;
   contentType?: string;
   cacheControl?: string;
+  /** The object's tags as a query string (`x-amz-tagging`), when it has any. */
+  tags?: string;
 }
 
 /** One request the fake S3 answered (or failed). */
@@ -92,15 +94,24 @@ function md5(body: Buffer): string {
   return createHash('md5').update(body).digest('hex');
 }
 
-/** The S3 client calls Storage makes (Get, Put, Copy, DeleteObjects), on a Map, with S3's error shapes. */
+/** The S3 client calls Storage makes (Get, Head, Put, Copy, DeleteObjects), on a Map, with S3's error shapes. */
 export class MemoryS3 {
   readonly objects = new Map<string, StoredObject>();
   readonly requests: S3Request[] = [];
+  private readonly deleteFailures: Array<{ keys: (key: string) => boolean; code: string; message: string; times: number }> = [];
 
   constructor(private readonly faults: FaultPlan) {}
 
+  /**
+   * Plans per-key DeleteObjects failures for the next `times` requests: the matching keys stay
+   * and are listed in the 200 answer's `Errors` (as S3 reports them), the others are deleted.
+   */
+  failDeleteKeys(keys: (key: string) => boolean, code: string, times = 1, message = code): void {
+    this.deleteFailures.push({ keys, code, message, times });
+  }
+
   /** Stores an object without a request (test set-up) and returns its identity. */
-  seed(bucket: string, key: string, body: Buffer, metadata: Pick<StoredObject, 'contentType' | 'cacheControl'> = {}): ObjectRef {
+  seed(bucket: string, key: string, body: Buffer, metadata: Pick<StoredObject, 'contentType' | 'cacheControl' | 'tags'> = {}): ObjectRef {
     const etag = md5(body);
     this.objects.set(`${bucket}/${key}`, { body: Buffer.from(body), etag, ...metadata });
     return { bucket, key, etag, size: body.length };
@@ -133,28 +144,45 @@ export class MemoryS3 {
       const body = Buffer.from(stored.body);
       return { Body: { transformToByteArray: async () => new Uint8Array(body) }, ETag: `"${stored.etag}"`, ContentType: stored.contentType };
     }
+    if (command instanceof HeadObjectCommand) {
+      const { Bucket = '', Key = '' } = command.input;
+      this.record('HeadObjectCommand', Bucket, Key);
+      const stored = this.objects.get(`${Bucket}/${Key}`);
+      // A HEAD answer has no body: the SDK names a 404 NotFound.
+      if (!stored) throw awsError('NotFound', 404, 'Not Found');
+      return { ETag: `"${stored.etag}"`, ContentLength: stored.body.length, ContentType: stored.contentType };
+    }
     if (command instanceof PutObjectCommand) {
-      const { Bucket = '', Key = '', Body, ContentType, CacheControl } = command.input;
+      const { Bucket = '', Key = '', Body, ContentType, CacheControl, Tagging } = command.input;
       this.record('PutObjectCommand', Bucket, Key);
       if (!Buffer.isBuffer(Body)) throw new Error('MemoryS3 stores Buffer bodies only');
-      const { etag } = this.seed(Bucket, Key, Body, { ...(ContentType ? { contentType: ContentType } : {}), ...(CacheControl ? { cacheControl: CacheControl } : {}) });
+      const { etag } = this.seed(Bucket, Key, Body, {
+        ...(ContentType ? { contentType: ContentType } : {}),
+        ...(CacheControl ? { cacheControl: CacheControl } : {}),
+        ...(Tagging ? { tags: Tagging } : {}),
+      });
       return { ETag: `"${etag}"` };
     }
     if (command instanceof CopyObjectCommand) {
-      const { Bucket = '', Key = '', CopySource = '', ContentType, CacheControl, MetadataDirective } = command.input;
+      const { Bucket = '', Key = '', CopySource = '', ContentType, CacheControl, MetadataDirective, TaggingDirective, Tagging, CopySourceIfMatch } = command.input;
       this.record('CopyObjectCommand', Bucket, Key);
       const [path = ''] = CopySource.split('?');
       const slash = path.indexOf('/');
       const source = this.existing(path.slice(0, slash), decodeURIComponent(path.slice(slash + 1)));
-      // Like S3: without REPLACE the source's metadata is copied and the request's is ignored.
+      if (CopySourceIfMatch && CopySourceIfMatch.replace(/"/g, '') !== source.etag) {
+        throw awsError('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
+      }
+      // Like S3: without REPLACE the source's metadata (and tags) are copied and the request's ignored.
       const replace = MetadataDirective === 'REPLACE';
       const contentType = replace ? ContentType : source.contentType;
       const cacheControl = replace ? CacheControl : source.cacheControl;
+      const tags = TaggingDirective === 'REPLACE' ? Tagging : source.tags;
       this.objects.set(`${Bucket}/${Key}`, {
         body: Buffer.from(source.body),
         etag: source.etag,
         ...(contentType ? { contentType } : {}),
         ...(cacheControl ? { cacheControl } : {}),
+        ...(tags ? { tags } : {}),
       });
       return { CopyObjectResult: { ETag: `"${source.etag}"` } };
     }
@@ -162,8 +190,16 @@ export class MemoryS3 {
       const { Bucket = '', Delete } = command.input;
       const keys = (Delete?.Objects ?? []).map((object) => object.Key ?? '');
       this.record('DeleteObjectsCommand', Bucket, keys.join(','));
-      for (const key of keys) this.objects.delete(`${Bucket}/${key}`);
-      return { Deleted: keys.map((Key) => ({ Key })) };
+      const planned = this.deleteFailures[0];
+      if (planned) {
+        planned.times -= 1;
+        if (planned.times <= 0) this.deleteFailures.shift();
+      }
+      const failed = keys.filter((key) => planned?.keys(key));
+      for (const key of keys) if (!failed.includes(key)) this.objects.delete(`${Bucket}/${key}`);
+      const errors = failed.map((Key) => ({ Key, Code: planned?.code, Message: planned?.message }));
+      // Quiet mode: only the failures come back, inside a 200.
+      return Delete?.Quiet ? { ...(errors.length ? { Errors: errors } : {}) } : { Deleted: keys.filter((key) => !failed.includes(key)).map((Key) => ({ Key })), ...(errors.length ? { Errors: errors } : {}) };
     }
     throw new Error(`MemoryS3 does not implement ${(command as object)?.constructor?.name ?? String(command)}`);
   }
@@ -227,6 +263,8 @@ function applied(record: JobRecord | undefined, set: Changes, remove: readonly (
  */
 export class MemoryLedger extends JobLedger {
   readonly records = new Map<string, JobRecord>();
+  /** Content claims by their key (`content#<sha256>#<recipe>`), as the table holds them beside the jobs. */
+  readonly contents = new Map<string, ContentClaimRecord>();
 
   constructor(
     private readonly faults: FaultPlan,
@@ -235,9 +273,25 @@ export class MemoryLedger extends JobLedger {
     super(undefined as unknown as DynamoDBDocumentClient, 'memory');
   }
 
-  /** Puts a record as is (test set-up), e.g. an earlier SUCCEEDED job for the content cache. */
+  /**
+   * Puts a record as is (test set-up), e.g. an earlier SUCCEEDED job for the content cache: a
+   * SUCCEEDED record with a contentKey also becomes its content's DONE claim, as succeed() makes it.
+   */
   seed(record: JobRecord): void {
     this.records.set(record.jobId, structuredClone(record));
+    if (record.status === 'SUCCEEDED' && record.contentKey && !record.cacheHit) {
+      const key = `content#${record.contentKey}`;
+      const existing = this.contents.get(key);
+      this.contents.set(key, {
+        jobId: key,
+        kind: 'content',
+        owner: record.jobId,
+        claimState: 'DONE',
+        version: (existing?.version ?? 0) + 1,
+        createdAt: existing?.createdAt ?? record.updatedAt,
+        updatedAt: record.updatedAt,
+      });
+    }
   }
 
   override async claim(source: ObjectRef, jobId: string, executionId: string, now: Date, leaseSeconds: number): Promise<ClaimResult> {
@@ -251,6 +305,7 @@ export class MemoryLedger extends JobLedger {
         {
           jobId,
           status: 'PENDING',
+          statusShard: statusShard('PENDING', jobId),
           sourceBucket: source.bucket,
           sourceKey: source.key,
           versionId: source.versionId,
@@ -275,6 +330,7 @@ export class MemoryLedger extends JobLedger {
     this.faults.take('ledger:markProcessing');
     this.ownedUpdate(job.jobId, job.executionId, {
       status: 'PROCESSING',
+      statusShard: statusShard('PROCESSING', job.jobId),
       sha256: job.sha256,
       format: job.format,
       width: job.width,
@@ -284,12 +340,44 @@ export class MemoryLedger extends JobLedger {
     });
   }
 
-  override async findCached(sha256: string, recipe: string): Promise<JobRecord | undefined> {
-    this.faults.take('ledger:findCached');
-    const [newest] = [...this.records.values()]
-      .filter((record) => record.contentKey === `${sha256}#${recipe}`)
-      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
-    return newest && structuredClone(newest);
+  override async claimContent(job: Pick<Job, 'jobId' | 'sha256' | 'recipe'>, now: Date, leaseSeconds: number): Promise<ContentClaim> {
+    this.faults.take('ledger:claimContent');
+    const key = contentClaimKey(job.sha256, job.recipe);
+    const item = this.contents.get(key);
+    if (item && item.owner !== job.jobId) {
+      if (item.claimState === 'DONE') {
+        const record = this.records.get(item.owner);
+        if (record?.status === 'SUCCEEDED' && record.outputs && record.outputBucket) return { state: 'done', record: structuredClone(record) };
+      } else if ((item.leaseExpiresAt ?? '') >= now.toISOString()) {
+        return { state: 'busy', owner: item.owner, leaseExpiresAt: item.leaseExpiresAt ?? '' };
+      }
+    }
+    this.putContentClaim(key, job.jobId, now, leaseSeconds);
+    return { state: 'owner' };
+  }
+
+  override async takeOverContent(job: Pick<Job, 'jobId' | 'sha256' | 'recipe'>, staleOwner: string, now: Date, leaseSeconds: number): Promise<boolean> {
+    this.faults.take('ledger:takeOverContent');
+    const key = contentClaimKey(job.sha256, job.recipe);
+    const item = this.contents.get(key);
+    if (!item || item.owner !== staleOwner || item.claimState !== 'DONE') return item?.owner === job.jobId;
+    this.putContentClaim(key, job.jobId, now, leaseSeconds);
+    return true;
+  }
+
+  private putContentClaim(key: string, jobId: string, now: Date, leaseSeconds: number): void {
+    const existing = this.contents.get(key);
+    const timestamp = now.toISOString();
+    this.contents.set(key, {
+      jobId: key,
+      kind: 'content',
+      owner: jobId,
+      claimState: 'CLAIMED',
+      leaseExpiresAt: new Date(now.getTime() + leaseSeconds * 1000).toISOString(),
+      version: (existing?.version ?? 0) + 1,
+      createdAt: existing?.createdAt ?? timestamp,
+      updatedAt: timestamp,
+    });
   }
 
   override async succeed(
@@ -297,12 +385,36 @@ export class MemoryLedger extends JobLedger {
     result: { outputBucket: string; outputs: OutputRecord[]; placeholder?: JobRecord['placeholder']; timings: Timings; cacheHit: boolean; cachedFrom?: string },
   ): Promise<boolean> {
     this.faults.take('ledger:succeed');
-    return this.ownedUpdate(
+    const timestamp = this.now().toISOString();
+    const owned = this.ownedUpdate(
       job.jobId,
       job.executionId,
-      { status: 'SUCCEEDED', contentKey: `${job.sha256}#${job.recipe}`, sha256: job.sha256, recipe: job.recipe, ...result, updatedAt: this.now().toISOString() },
+      {
+        status: 'SUCCEEDED',
+        statusShard: statusShard('SUCCEEDED', job.jobId),
+        contentKey: `${job.sha256}#${job.recipe}`,
+        sha256: job.sha256,
+        recipe: job.recipe,
+        ...result,
+        updatedAt: timestamp,
+      },
       ['leaseExpiresAt'],
     );
+    // As JobLedger: the first job to process the bytes stays their content's entry; a cache hit never becomes it.
+    const key = contentClaimKey(job.sha256, job.recipe);
+    const item = this.contents.get(key);
+    if (owned && !result.cacheHit && (item?.claimState !== 'DONE' || item.owner === job.jobId)) {
+      this.contents.set(key, {
+        jobId: key,
+        kind: 'content',
+        owner: job.jobId,
+        claimState: 'DONE',
+        version: (item?.version ?? 0) + 1,
+        createdAt: item?.createdAt ?? timestamp,
+        updatedAt: timestamp,
+      });
+    }
+    return owned;
   }
 
   override async finish(source: ObjectRef, jobId: string, executionId: string, status: 'REJECTED' | 'FAILED', rejection: Rejection, timings: Timings): Promise<boolean> {
@@ -315,6 +427,7 @@ export class MemoryLedger extends JobLedger {
       {
         jobId,
         status,
+        statusShard: statusShard(status, jobId),
         sourceBucket: source.bucket,
         sourceKey: source.key,
         versionId: source.versionId,
@@ -332,6 +445,14 @@ export class MemoryLedger extends JobLedger {
       ['leaseExpiresAt'],
     );
     this.records.set(jobId, record);
+    // As JobLedger: a validated job that ends without success lets go of its content claim.
+    if (record.sha256 && record.recipe) {
+      const item = this.contents.get(contentClaimKey(record.sha256, record.recipe));
+      if (item?.owner === jobId && item.claimState === 'CLAIMED') {
+        item.leaseExpiresAt = new Date(this.now().getTime() - 1).toISOString();
+        item.version += 1;
+      }
+    }
     return true;
   }
 
@@ -362,15 +483,24 @@ export class MemoryLedger extends JobLedger {
     return this.newest((record) => record.status === status, limit);
   }
 
-  override async listBySourceKey(sourceKey: string, limit = 50): Promise<JobRecord[]> {
-    this.faults.take('ledger:listBySourceKey');
-    return this.newest((record) => record.sourceKey === sourceKey, limit);
+  override async getMany(jobIds: readonly string[]): Promise<JobRecord[]> {
+    this.faults.take('ledger:getMany');
+    return jobIds.flatMap((jobId) => {
+      const record = this.records.get(jobId);
+      return record ? [structuredClone(record)] : [];
+    });
   }
 
-  private newest(matches: (record: JobRecord) => boolean, limit: number): JobRecord[] {
+  override async listBySourceKey(sourceKey: string, limit = 50): Promise<JobRecord[]> {
+    this.faults.take('ledger:listBySourceKey');
+    // As the bySourceKey index: newest created first.
+    return this.newest((record) => record.sourceKey === sourceKey, limit, 'createdAt');
+  }
+
+  private newest(matches: (record: JobRecord) => boolean, limit: number, by: 'updatedAt' | 'createdAt' = 'updatedAt'): JobRecord[] {
     return [...this.records.values()]
       .filter(matches)
-      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
+      .sort((a, b) => b[by].localeCompare(a[by]))
       .slice(0, limit)
       .map((record) => structuredClone(record));
   }

@@ -4,8 +4,9 @@ import { DeleteObjectsCommand, GetObjectCommand, S3Client } from '@aws-sdk/clien
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Recipe } from '@imgflow/image-core';
 import { type EmulatorProcess, LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION, LocalStack, spawnEmulators } from '@imgflow/local-runtime';
-import { type OptimizeResult, jobIdFor, objectCreatedFromRecord } from '@imgflow/pipeline';
+import { type Job, type OptimizeResult, contentClaimKey, jobIdFor, jobsTableDefinition, objectCreatedFromRecord } from '@imgflow/pipeline';
 import { RequestCounter, type SharpDecodeCounter } from '../counters.js';
+import { DynamoMeter } from '../dynamodb.js';
 import { processCpuMs } from '../proc.js';
 import type { BenchImage } from '../corpus.js';
 import type { LambdaCall, LambdaRole, OutputFile, RunRequest, RunResult, Variant } from './types.js';
@@ -60,6 +61,8 @@ export class ImgflowVariant implements Variant {
     'process.cpuUsage() delta of the worker process around the execution: the handlers, their SDK clients and the ASL engine. The emulators run in a child process; their CPU is reported apart (emulators CPU ms/img), as S3 and DynamoDB work is not in a Lambda bill';
   readonly rssMethod = 'max RSS of the worker process (getrusage): handlers and ASL engine, not the emulators';
   private readonly requests = new RequestCounter();
+  /** DynamoDB request units of the ledger calls, index writes included (the table definition the functions run on). */
+  private readonly dynamo: DynamoMeter;
   private readonly s3: S3Client;
 
   private constructor(
@@ -67,9 +70,14 @@ export class ImgflowVariant implements Variant {
     private readonly decodes: SharpDecodeCounter,
     private readonly emulators: EmulatorProcess,
   ) {
-    this.requests.attach('s3', stack.clients.s3);
-    this.requests.attach('dynamodb', stack.clients.dynamo);
-    this.requests.attach('sns', stack.clients.sns);
+    // Each function has its own clients (its IAM role applies to them): count them all.
+    for (const clients of Object.values(stack.stepClients)) {
+      this.requests.attach('s3', clients.s3);
+      this.requests.attach('dynamodb', clients.dynamo);
+      this.requests.attach('sns', clients.sns);
+    }
+    this.dynamo = new DynamoMeter(jobsTableDefinition(stack.config.jobsTable));
+    for (const clients of Object.values(stack.stepClients)) this.dynamo.attach(clients.dynamo);
     this.s3 = benchS3Client(stack);
   }
 
@@ -89,6 +97,7 @@ export class ImgflowVariant implements Variant {
     if (!event) throw new Error('Could not build the Object Created event');
 
     this.requests.reset({ bucket: ref.bucket, key }, { bucket: this.stack.config.outputBucket, prefix: this.stack.config.outputPrefix });
+    this.dynamo.reset();
     this.decodes.reset(input);
     const entered = new Map<string, number[]>();
     const lambda: LambdaCall[] = [];
@@ -114,9 +123,10 @@ export class ImgflowVariant implements Variant {
       transitions: report.transitions,
       maxPayloadBytes: report.maxPayloadBytes,
       requests: { ...this.requests.requests },
+      dynamodb: structuredClone(this.dynamo.units),
     };
 
-    const state = report.output as { outcome?: string; optimized?: OptimizeResult } | undefined;
+    const state = report.output as { outcome?: string; job?: Job; optimized?: OptimizeResult } | undefined;
     if (report.status !== 'SUCCEEDED' || state?.outcome !== 'valid' || !state.optimized) {
       throw new Error(`imgflow did not process ${request.image.name}: ${report.status} ${state?.outcome ?? ''} ${report.error?.cause ?? ''}`.trim());
     }
@@ -126,8 +136,11 @@ export class ImgflowVariant implements Variant {
       outputs.push({ rendition: output.rendition, format: output.format, width: output.width, height: output.height, bytes: output.bytes, ...(data ? { data } : {}) });
     }
     // Later repetitions of the same bytes must do the work again, not hit the content cache:
-    // the job's ledger entry goes, with the run's objects (the bench's own client, not counted).
+    // the job's ledger entry and its content claim go, with the run's objects (the bench's own client, not counted).
     await this.stack.clients.dynamo.send(new DeleteCommand({ TableName: this.stack.config.jobsTable, Key: { jobId: jobIdFor(ref) } }));
+    if (state.job) {
+      await this.stack.clients.dynamo.send(new DeleteCommand({ TableName: this.stack.config.jobsTable, Key: { jobId: contentClaimKey(state.job.sha256, state.job.recipe) } }));
+    }
     await deleteObjects(this.s3, this.stack.config.outputBucket, state.optimized.outputs.map((output) => output.key));
     await deleteObjects(this.s3, ref.bucket, [key]);
     return {

@@ -3,9 +3,10 @@ import { resolve } from 'node:path';
 import { type ExecutionUpdate, LOCAL_CREDENTIALS, LOCAL_REGION, LocalStack } from '@imgflow/local-runtime';
 import { jobIdFor, objectFromEvent } from '@imgflow/pipeline';
 import { EXIT_OK } from '../errors.js';
+import { faultsFromEnv, planFaults } from '../faults.js';
 import { type Io, integerOption, println, withExitCode } from '../io.js';
 import { formatDuration, plural } from '../ui/format.js';
-import { loadLimits, loadRecipe } from './run.js';
+import { DEFAULT_GRACE_MS, STOP_TIMEOUT_MS, loadLimits, loadRecipe, within } from './run.js';
 
 export interface DevOptions {
   data?: string;
@@ -21,8 +22,12 @@ export interface DevOptions {
 export interface DevHandle {
   stack: LocalStack;
   endpoints: { s3: string; dynamodb: string; sns: string };
-  /** Stops taking uploads, lets running executions finish, stops the emulators. */
-  stop(): Promise<void>;
+  /**
+   * Stops taking uploads, gives running executions `graceMs` (default DEFAULT_GRACE_MS) to
+   * finish, stops (aborts) those still running, stops the emulators. Resolves with how many
+   * executions were stopped.
+   */
+  stop(graceMs?: number): Promise<number>;
 }
 
 export const DEV_PORTS = { s3: 4569, dynamodb: 4570, sns: 4571 } as const;
@@ -46,7 +51,9 @@ export async function startDev(options: DevOptions, io: Io): Promise<DevHandle> 
   const recipe = await loadRecipe(options.recipe, cwd);
   const limits = await loadLimits(options.limits, cwd);
   const dataDir = resolve(cwd, options.data ?? '.imgflow');
+  const faults = faultsFromEnv(io.env);
   const stack = await LocalStack.start({ dataDir, ports, ...(recipe ? { recipe } : {}), ...(limits ? { limits } : {}) });
+  planFaults(stack, faults);
   const { endpoints } = stack.emulators;
   const pendingLogs = new Set<Promise<void>>();
 
@@ -95,15 +102,19 @@ export async function startDev(options: DevOptions, io: Io): Promise<DevHandle> 
     println(io.stdout, line);
   }
 
-  let stopping: Promise<void> | undefined;
+  let stopping: Promise<number> | undefined;
   return {
     stack,
     endpoints: { s3: endpoints.s3, dynamodb: endpoints.dynamodb, sns: endpoints.sns },
-    stop() {
+    stop(graceMs = DEFAULT_GRACE_MS) {
       stopping ??= (async () => {
-        await stack.whenIdle();
-        await Promise.allSettled([...pendingLogs]);
-        await stack.stop();
+        stack.disableTrigger();
+        await within(stack.whenIdle(), graceMs);
+        const aborted = stack.runner.abortAll('imgflow dev was stopped');
+        await within(Promise.allSettled([...pendingLogs]), STOP_TIMEOUT_MS);
+        const stopped = await within(stack.stop().then(() => true), STOP_TIMEOUT_MS);
+        if (!stopped) println(io.stdout, `imgflow dev: the emulators did not stop within ${STOP_TIMEOUT_MS / 1000}s; leaving them`);
+        return aborted;
       })();
       return stopping;
     },
@@ -115,8 +126,15 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
   return withExitCode('dev', io, async () => {
     const handle = await startDev(options, io);
     if (io.signal && !io.signal.aborted) await once(io.signal, 'abort');
-    println(io.stdout, 'imgflow dev: stopping (waiting for running executions)');
-    await handle.stop();
+    const running = handle.stack.runner.runningCount;
+    println(
+      io.stdout,
+      running > 0
+        ? `imgflow dev: stopping: ${plural(running, 'execution')} running get ${DEFAULT_GRACE_MS / 1000}s to finish (Ctrl-C again to quit at once)`
+        : 'imgflow dev: stopping',
+    );
+    const aborted = await handle.stop();
+    if (aborted > 0) println(io.stdout, `imgflow dev: stopped ${plural(aborted, 'execution')} still running; a later run on the same --data takes their jobs over`);
     return EXIT_OK;
   });
 }

@@ -3,9 +3,11 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { type ImageLimitsInput, type RecipeInput, parseRecipeJson, resolveLimits } from '@imgflow/image-core';
-import { type ExecutionReport, type ExecutionUpdate, LocalStack } from '@imgflow/local-runtime';
-import { type JobRecord, type ObjectRef, type OutputRecord, TERMINAL_STATUSES, jobIdFor } from '@imgflow/pipeline';
+import { type ExecutionReport, LocalStack } from '@imgflow/local-runtime';
+import { type JobRecord, type ObjectRef, type OutputRecord, TERMINAL_STATUSES, jobIdFor, objectFromEvent } from '@imgflow/pipeline';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors.js';
+import { DEFAULT_START_TIMEOUT_MS, type ExecutionOutcome, ExecutionTracker, executionTimeoutMs, md5Hex } from '../executions.js';
+import { faultsFromEnv, planFaults } from '../faults.js';
 import { type InputFile, expandInputs } from '../files.js';
 import { type Io, integerOption, println, withExitCode } from '../io.js';
 import { formatBytes, formatDuration, plural, truncate } from '../ui/format.js';
@@ -29,9 +31,18 @@ export interface RunOptions {
   cwd?: string;
   /** Shorten Retry pauses (tests). */
   retryPauseMs?: number;
+  /** After the first SIGINT/SIGTERM, how long executions in flight may still finish (default 5 s). */
+  graceMs?: number;
+  /** How long an upload may go without an execution starting for it (default 15 s). */
+  startTimeoutMs?: number;
+  /** How long a started execution is waited for (default: the longest the contract's timeouts and retries allow). */
+  executionTimeoutMs?: number;
+  /** Called with the local runtime once it runs, before any upload (tests: faults, wrappers). */
+  prepare?: (stack: LocalStack) => void | Promise<void>;
 }
 
-export type FinalStatus = 'SUCCEEDED' | 'REJECTED' | 'FAILED';
+/** A row's status: the job's terminal status, or INTERRUPTED when the run was stopped before its execution ended. */
+export type FinalStatus = 'SUCCEEDED' | 'REJECTED' | 'FAILED' | 'INTERRUPTED';
 
 export interface ImageResult {
   file: InputFile;
@@ -101,10 +112,6 @@ export async function loadLimits(file: string | undefined, cwd: string): Promise
   return value as ImageLimitsInput;
 }
 
-function isDuplicate(output: unknown): boolean {
-  return typeof output === 'object' && output !== null && (output as { outcome?: unknown }).outcome === 'duplicate';
-}
-
 /** Where an output key lands locally: the part after the output prefix, kept inside `outDir`. */
 export function localPathFor(outDir: string, outputPrefix: string, key: string): string {
   const rel = key.startsWith(outputPrefix) ? key.slice(outputPrefix.length) : key;
@@ -151,62 +158,155 @@ export function resultsTable(io: Io, results: readonly ImageResult[]): string {
   return renderTable(io, { head: ['File', 'Status', 'Renditions', 'Bytes in → out', 'Time', 'Reason'], maxWidths: [42], wrapLast: 30 }, rows);
 }
 
-class RunContext {
-  private readonly waiting = new Map<string, (report: ExecutionReport) => void>();
-  private inFlight = 0;
-  peakInFlight = 0;
+/** The output of an execution that found the upload already handled (`AlreadyHandled`). */
+function isDuplicate(output: unknown): boolean {
+  return typeof output === 'object' && output !== null && (output as { outcome?: unknown }).outcome === 'duplicate';
+}
 
+/** The job an execution worked on, from its own output (whatever key it resolved), else from its event. */
+export function jobIdOfReport(report: ExecutionReport): string | undefined {
+  const output = report.output as { jobId?: unknown; job?: { jobId?: unknown } } | undefined;
+  const fromOutput = output?.job?.jobId ?? output?.jobId;
+  if (typeof fromOutput === 'string') return fromOutput;
+  try {
+    return jobIdFor(objectFromEvent(report.event));
+  } catch {
+    return undefined;
+  }
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)}s`;
+}
+
+const pause = (ms: number) =>
+  new Promise<void>((resolveTimer) => {
+    setTimeout(resolveTimer, ms).unref();
+  });
+
+/** Resolves with the promise's value, or with `undefined` once `ms` have passed. */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolveTimer) => {
+    timer = setTimeout(() => resolveTimer(undefined), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class RunContext {
   constructor(
     readonly stack: LocalStack,
     readonly outDir: string,
-    readonly progress: RunProgress,
+    readonly tracker: ExecutionTracker,
   ) {}
 
-  listener = (update: ExecutionUpdate): void => {
-    this.progress.update(update);
-    if (update.type === 'started') {
-      this.inFlight += 1;
-      this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
-    }
-    if (update.type === 'finished') {
-      this.inFlight -= 1;
-      const key = update.report.event.detail.object.key;
-      this.waiting.get(key)?.(update.report);
-      this.waiting.delete(key);
-    }
-  };
-
-  /** Uploads one file and resolves when its execution has finished and its outputs are downloaded. */
+  /**
+   * Uploads one file and resolves with its row once its execution has ended (or the wait for it
+   * has, see ExecutionTracker) and its outputs are downloaded. Never rejects.
+   */
   async process(file: InputFile): Promise<ImageResult> {
     const started = performance.now();
     const base = { file, outputs: [], downloaded: [], bytesIn: file.size, bytesOut: 0 };
-    const finished = new Promise<ExecutionReport>((resolveReport) => this.waiting.set(file.key, resolveReport));
+    const failed = (code: string, message: string, extra: Partial<ImageResult> = {}): ImageResult => ({
+      ...base,
+      status: 'FAILED',
+      durationMs: performance.now() - started,
+      reason: { code, message },
+      ...extra,
+    });
+    let body: Buffer;
+    try {
+      body = await readFile(file.path);
+    } catch (error) {
+      return failed('READ_FAILED', (error as Error).message);
+    }
+    const expectation = this.tracker.expect({ key: file.key, etag: md5Hex(body), size: body.length });
     let ref: ObjectRef;
     try {
-      ref = await this.stack.upload(file.key, await readFile(file.path));
+      ref = await this.stack.submit(file.key, body);
     } catch (error) {
-      this.waiting.delete(file.key);
-      return { ...base, status: 'FAILED', durationMs: performance.now() - started, reason: { code: 'UPLOAD_FAILED', message: (error as Error).message } };
+      this.tracker.forget(expectation);
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      return failed('UPLOAD_FAILED', `${(error as Error).message}${status ? ` (HTTP ${status})` : ''}`);
     }
-    const report = await finished;
+    this.tracker.uploaded(expectation);
     const jobId = jobIdFor(ref);
-    const record = await this.stack.ledger.get(jobId);
-    const duplicate = isDuplicate(report.output);
-    const common = { ...base, jobId, durationMs: report.durationMs, ...(duplicate ? { note: 'earlier run' as const } : {}) };
-    if (!record || !TERMINAL_STATUSES.includes(record.status)) {
-      const reason =
-        report.status === 'FAILED'
-          ? { code: report.error?.name ?? 'EXECUTION_FAILED', message: report.error?.cause ?? 'the execution failed' }
-          : record
-            ? { code: 'IN_PROGRESS', message: `another run holds this job (status ${record.status}) until ${record.leaseExpiresAt ?? 'its lease expires'}` }
-            : { code: 'NO_RECORD', message: 'the execution ended without a ledger record' };
-      return { ...common, status: 'FAILED', reason };
+    const outcome = await expectation.outcome;
+    try {
+      return await this.fromOutcome(outcome, jobId, { ...base, jobId }, started);
+    } catch (error) {
+      return failed('LEDGER_UNREADABLE', `the execution ended, but its record could not be read: ${(error as Error).message}`, { jobId });
     }
-    return this.fromRecord(record, common);
+  }
+
+  private async fromOutcome(outcome: ExecutionOutcome, jobId: string, base: Omit<ImageResult, 'status' | 'durationMs'>, started: number): Promise<ImageResult> {
+    const durationMs = outcome.kind === 'finished' ? outcome.report.durationMs : performance.now() - started;
+    const where = (state?: string) => (state ? ` (last in ${state})` : '');
+    switch (outcome.kind) {
+      case 'not-started':
+        return {
+          ...base,
+          status: 'FAILED',
+          durationMs,
+          reason: { code: 'NO_EXECUTION', message: `the upload started no workflow execution within ${seconds(outcome.waitedMs)} (the trigger dropped or refused its event)` },
+        };
+      case 'timed-out':
+        return {
+          ...base,
+          status: 'FAILED',
+          durationMs,
+          reason: { code: 'EXECUTION_TIMEOUT', message: `execution ${outcome.execution} was still running after ${seconds(outcome.waitedMs)}${where(outcome.lastState)}; see \`imgflow status ${jobId}\`` },
+        };
+      case 'interrupted':
+        return {
+          ...base,
+          status: 'INTERRUPTED',
+          durationMs,
+          reason: {
+            code: 'INTERRUPTED',
+            message: outcome.execution
+              ? `stopped before its execution ended${where(outcome.lastState)}; a later run on the same --data takes the job over`
+              : 'stopped before its execution started',
+          },
+        };
+      case 'finished':
+        return this.fromReport(outcome.report, jobId, { ...base, durationMs });
+    }
+  }
+
+  private async fromReport(report: ExecutionReport, jobId: string, common: Omit<ImageResult, 'status'>): Promise<ImageResult> {
+    if (report.status === 'ABORTED') {
+      return { ...common, status: 'INTERRUPTED', reason: { code: 'INTERRUPTED', message: `${report.error?.cause ?? 'stopped'}; a later run on the same --data takes the job over` } };
+    }
+    const record = await this.stack.ledger.get(jobId);
+    const withNote = { ...common, ...(isDuplicate(report.output) ? { note: 'earlier run' as const } : {}) };
+    if (record && TERMINAL_STATUSES.includes(record.status)) return this.fromRecord(record, withNote);
+    // No finished record for the key that was uploaded: what did the execution itself do?
+    const ran = jobIdOfReport(report);
+    const elsewhere = ran && ran !== jobId ? await this.stack.ledger.get(ran) : undefined;
+    let reason: { code: string; message: string };
+    if (elsewhere) {
+      reason = {
+        code: 'RECORDED_ELSEWHERE',
+        message: `its execution recorded it under the key ${JSON.stringify(elsewhere.sourceKey)} (job ${elsewhere.jobId}): ${elsewhere.status}${elsewhere.reasonCode ? ` ${elsewhere.reasonCode}` : ''}`,
+      };
+    } else if (report.status === 'FAILED') {
+      reason = { code: report.error?.name ?? 'EXECUTION_FAILED', message: report.error?.cause ?? 'the execution failed' };
+    } else if (record) {
+      reason = { code: 'IN_PROGRESS', message: `another run holds this job (status ${record.status}) until ${record.leaseExpiresAt ?? 'its lease expires'}` };
+    } else {
+      reason = { code: 'NO_RECORD', message: `execution ${report.name} ended ${report.status} without a ledger record for job ${jobId}` };
+    }
+    return { ...withNote, status: 'FAILED', reason };
   }
 
   private async fromRecord(record: JobRecord, common: Omit<ImageResult, 'status'>): Promise<ImageResult> {
-    const status = record.status as FinalStatus;
+    const status = record.status as Exclude<FinalStatus, 'INTERRUPTED'>;
     const note = common.note ?? (record.cacheHit ? ('cached' as const) : undefined);
     if (status !== 'SUCCEEDED') {
       return {
@@ -240,9 +340,20 @@ class RunContext {
   }
 }
 
+/** Seconds the executions in flight get to finish after the first Ctrl-C / SIGTERM. */
+export const DEFAULT_GRACE_MS = 5_000;
+/** How long stopping the emulators may take before the run ends without waiting for them. */
+export const STOP_TIMEOUT_MS = 5_000;
+
 /**
  * `imgflow run`: every file through the real workflow on the local runtime, never more than
  * `concurrency` executions at once, outputs downloaded to `out`, a table at the end.
+ *
+ * Every file ends with a row, whatever happens inside: a failed upload, an execution that records
+ * the job under another key, one that never starts or never ends (bounded waits, see
+ * ExecutionTracker). The first SIGINT/SIGTERM (io.signal) stops it within seconds: no new uploads,
+ * `graceMs` for the executions in flight, then those still running are stopped and marked
+ * INTERRUPTED, the emulators stop, exit code 130.
  */
 export async function runImages(options: RunOptions, io: Io): Promise<RunOutcome> {
   const cwd = options.cwd ?? process.cwd();
@@ -254,6 +365,8 @@ export async function runImages(options: RunOptions, io: Io): Promise<RunOutcome
     const limits = await loadLimits(options.limits, cwd);
     const files = await expandInputs(options.inputs, cwd);
     const dataDir = resolve(cwd, options.data ?? '.imgflow');
+    const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+    const faults = faultsFromEnv(io.env);
 
     const started = performance.now();
     let stack: LocalStack;
@@ -269,49 +382,110 @@ export async function runImages(options: RunOptions, io: Io): Promise<RunOutcome
     }
 
     const progress = new RunProgress(io, files.length);
-    const context = new RunContext(stack, outDir, progress);
+    const tracker = new ExecutionTracker({
+      startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      executionTimeoutMs: options.executionTimeoutMs ?? executionTimeoutMs(),
+    });
+    const context = new RunContext(stack, outDir, tracker);
     const results: Array<ImageResult | undefined> = new Array(files.length);
+    const inFlight = new Map<number, InputFile>();
     let interrupted = false;
+    let stopWaiting: () => void = () => undefined;
+    const stopped = new Promise<void>((resolveStop) => {
+      stopWaiting = resolveStop;
+    });
     const onAbort = () => {
+      if (interrupted) return;
       interrupted = true;
-      progress.note('imgflow run: stopping, waiting for the images in flight to finish');
+      const running = tracker.pending;
+      progress.note(
+        running > 0
+          ? `imgflow run: stopping: no new uploads; ${plural(running, 'image')} in flight get ${seconds(graceMs)} to finish (Ctrl-C again to quit at once)`
+          : 'imgflow run: stopping: no new uploads',
+      );
+      // After the grace period, what still runs is stopped and recorded as interrupted.
+      void pause(graceMs).then(() => {
+        stack.runner.abortAll('imgflow run was interrupted');
+        tracker.interruptAll();
+        stopWaiting();
+      });
     };
     if (io.signal?.aborted) onAbort();
     else io.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      stack.enableTrigger(context.listener);
+      planFaults(stack, faults);
+      await options.prepare?.(stack);
+      if (!interrupted) progress.note(`imgflow run: ${plural(files.length, 'image')}, ${concurrency} at a time; local runtime in ${displayPath(dataDir, cwd)}`);
+      stack.enableTrigger((update) => {
+        progress.update(update);
+        tracker.listener(update);
+      });
       let next = 0;
       // Each worker uploads the next file only when its previous execution finished: at most `concurrency` in flight.
       const worker = async () => {
         while (!interrupted && next < files.length) {
           const index = next;
           next += 1;
-          const result = await context.process(files[index] as InputFile);
+          const file = files[index] as InputFile;
+          inFlight.set(index, file);
+          const result = await context.process(file);
+          inFlight.delete(index);
           results[index] = result;
           progress.finished(progressLine(result));
         }
       };
-      await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+      const workers = Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+      // Interrupted: the workers end once their waits are cut short; a download or ledger read that
+      // hangs past a few more seconds does not hold the run.
+      await Promise.race([workers, stopped.then(() => within(workers, STOP_TIMEOUT_MS))]);
+      for (const [index, file] of inFlight) {
+        results[index] ??= {
+          file,
+          status: 'INTERRUPTED',
+          outputs: [],
+          downloaded: [],
+          bytesIn: file.size,
+          bytesOut: 0,
+          durationMs: performance.now() - started,
+          reason: { code: 'INTERRUPTED', message: 'stopped before its result was read' },
+        };
+      }
     } finally {
       progress.stop();
       io.signal?.removeEventListener('abort', onAbort);
-      await stack.stop();
+      stopWaiting();
+      // Executions still running now are ones given up on (interrupted, timed out, or matching no
+      // upload): they are stopped, so stopping the runtime never waits for them.
+      stack.runner.abortAll(interrupted ? 'imgflow run was interrupted' : 'imgflow run ended before this execution');
+      const stopMs = interrupted ? STOP_TIMEOUT_MS : STOP_TIMEOUT_MS * 6;
+      const stoppedCleanly = await within(
+        stack.stop().then(
+          () => true,
+          (error: unknown) => {
+            progress.note(`imgflow run: stopping the local runtime failed: ${(error as Error).message}`);
+            return true;
+          },
+        ),
+        stopMs,
+      );
+      if (!stoppedCleanly) progress.note(`imgflow run: the local runtime did not stop within ${seconds(stopMs)}; leaving it`);
     }
 
     const done = results.filter((result): result is ImageResult => result !== undefined);
     println(io.stdout, resultsTable(io, done));
     const count = (status: FinalStatus) => done.filter((result) => result.status === status).length;
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const elapsedSeconds = ((performance.now() - started) / 1000).toFixed(1);
+    const interruptedCount = count('INTERRUPTED');
     println(
       io.stdout,
-      `${plural(done.length, 'image')}: ${count('SUCCEEDED')} succeeded, ${count('REJECTED')} rejected, ${count('FAILED')} failed in ${seconds}s; outputs in ${displayPath(outDir, cwd)}`,
+      `${plural(done.length, 'image')}: ${count('SUCCEEDED')} succeeded, ${count('REJECTED')} rejected, ${count('FAILED')} failed${interruptedCount ? `, ${interruptedCount} interrupted` : ''} in ${elapsedSeconds}s; outputs in ${displayPath(outDir, cwd)}`,
     );
     if (interrupted) {
-      println(io.stdout, `interrupted: ${files.length - done.length} of ${plural(files.length, 'image')} not processed`);
+      println(io.stdout, `interrupted: ${files.length - done.length + interruptedCount} of ${plural(files.length, 'image')} not processed`);
     }
     const allSucceeded = done.length === files.length && count('SUCCEEDED') === files.length;
     const code = interrupted ? EXIT_INTERRUPTED : allSucceeded ? EXIT_OK : EXIT_FAILED;
-    outcome = { exitCode: code, results: done, outDir, interrupted, peakInFlight: context.peakInFlight };
+    outcome = { exitCode: code, results: done, outDir, interrupted, peakInFlight: tracker.peakInFlight };
     return code;
   });
   return { ...outcome, exitCode };
