@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type RetryPolicy, type StepName, STEP_NAMES, contract, functionName, retryErrors } from '@imgflow/contract';
+import { type RetryPolicy, type StepName, STEP_NAMES, contract, functionName, retryErrors, step, taskTimeoutSeconds } from '@imgflow/contract';
 import aslValidator from 'asl-validator';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,15 +23,20 @@ export type RetrySettings = Omit<RetryPolicy, 'jitter_strategy'>;
  * and compares the bytes.
  */
 export type AslVariables = Record<`${StepName}_function_arn` | `${StepName}_retry_errors` | 'catch_errors' | 'retry_jitter_strategy', string> &
-  Record<`retry_${keyof RetrySettings}`, number>;
+  Record<`retry_${keyof RetrySettings}` | `${StepName}_task_timeout_seconds`, number>;
 
-export function aslTemplateVariables(functionArns: Record<StepName, string>, retry: Partial<RetrySettings> = {}): AslVariables {
+export function aslTemplateVariables(
+  functionArns: Record<StepName, string>,
+  retry: Partial<RetrySettings> = {},
+  functionTimeouts: Partial<Record<StepName, number>> = {},
+): AslVariables {
   const policy: RetrySettings = { ...contract.retry, ...retry };
   const perStep = Object.fromEntries(
     STEP_NAMES.flatMap((name) => [
       [`${name}_function_arn`, functionArns[name]],
       // Terraform's jsonencode() of a list of plain names is JSON.stringify's output.
       [`${name}_retry_errors`, JSON.stringify(retryErrors(name))],
+      [`${name}_task_timeout_seconds`, taskTimeoutSeconds(functionTimeouts[name] ?? step(name).timeout_seconds)],
     ]),
   );
   return {
@@ -55,9 +60,13 @@ export function localFunctionArn(name: StepName, region = LOCAL_REGION, account 
 }
 
 /** The template variables of the local runtime: local function ARNs, the contract's retry policy, then any overrides. */
-export function localAslVariables(overrides: Partial<AslVariables> = {}, retry: Partial<RetrySettings> = {}): AslVariables {
+export function localAslVariables(
+  overrides: Partial<AslVariables> = {},
+  retry: Partial<RetrySettings> = {},
+  functionTimeouts: Partial<Record<StepName, number>> = {},
+): AslVariables {
   const arns = Object.fromEntries(STEP_NAMES.map((name) => [name, localFunctionArn(name)])) as Record<StepName, string>;
-  return { ...aslTemplateVariables(arns, retry), ...overrides };
+  return { ...aslTemplateVariables(arns, retry, functionTimeouts), ...overrides };
 }
 
 /** Placeholders in a template: `${name}` (a `$${literal}` escape is not one). */

@@ -375,7 +375,14 @@ export class LocalStack {
       );
       const logger = new Logger({ serviceName: 'imgflow-local', logLevel: options.logLevel ?? 'SILENT' });
       const deps = createDeps(config, clients, logger);
-      const definition = await renderDefinition(localAslVariables({}, options.retry ?? {}));
+      // As Terraform renders it: each Task's TimeoutSeconds from its function's timeout.
+      const functionTimeouts = Object.fromEntries(
+        STEP_NAMES.flatMap((name) => {
+          const seconds = options.timeouts?.[functionName(LOCAL_DEPLOYMENT, name)];
+          return seconds === undefined ? [] : [[name, seconds]];
+        }),
+      ) as Partial<Record<StepName, number>>;
+      const definition = await renderDefinition(localAslVariables({}, options.retry ?? {}, functionTimeouts));
       const faults = new FaultInjector();
       const iam = new IamEnforcer(options.iam?.remove ? { remove: options.iam.remove } : {});
       const sourceTagged = tagReader(clients.s3);

@@ -1,4 +1,4 @@
-import { STEP_NAMES, contract, errorKind, retryErrors, step, stepOfState } from '@imgflow/contract';
+import { STEP_NAMES, type StepName, contract, errorKind, retryErrors, step, stepOfState, worstCaseSeconds } from '@imgflow/contract';
 import { type RecipeInput, parseRecipe } from '@imgflow/image-core';
 import { describe, expect, it } from 'vitest';
 import {
@@ -78,6 +78,22 @@ describe('the ASL template', () => {
       expect(retried, name).toContain('StorageUnavailableError');
       expect(retried, name).toContain('Lambda.TooManyRequestsException');
     }
+  });
+
+  it('gives every Task a TimeoutSeconds just above its function\'s timeout, so Lambda\'s own timeout fires first', async () => {
+    const definition = await renderDefinition();
+    for (const [name, state] of allStates(definition).filter(([, each]) => each.Type === 'Task')) {
+      const stepName = stepOfState(name) as StepName;
+      expect(state.TimeoutSeconds, name).toBe(step(stepName).timeout_seconds + contract.workflow.task_timeout_margin_seconds);
+    }
+    const shorter = await renderDefinition(localAslVariables({}, {}, { resize: 0.3 }));
+    expect(taskStates(shorter).length).toBe(6);
+    expect(allStates(shorter).find(([name]) => name === 'ResizeImage')?.[1].TimeoutSeconds).toBe(2);
+  });
+
+  it('fits the default configuration inside an Express execution\'s 5 minutes, by the plan-time rule', () => {
+    expect(worstCaseSeconds()).toBeLessThanOrEqual(contract.workflow.max_duration_seconds.EXPRESS);
+    expect(worstCaseSeconds({ optimize: 120 })).toBeGreaterThan(contract.workflow.max_duration_seconds.EXPRESS);
   });
 
   it('has no hand-written ErrorEquals list: every one is a placeholder rendered from the contract', async () => {

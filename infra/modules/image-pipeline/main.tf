@@ -76,6 +76,7 @@ module "workflow" {
   name                   = var.name
   type                   = var.workflow_type
   function_arns          = module.functions.function_arns
+  function_timeouts      = { for step, settings in local.functions : step => settings.timeout }
   retry                  = var.retry
   log_level              = var.workflow_log_level
   include_execution_data = var.include_execution_data

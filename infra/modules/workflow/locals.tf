@@ -20,11 +20,26 @@ locals {
     ]
   }
 
+  # Each Task's TimeoutSeconds: its function's timeout plus the contract's margin, so Lambda's own
+  # timeout (Sandbox.Timedout) fires first, as taskTimeoutSeconds() in packages/contract.
+  task_timeouts = {
+    for step, definition in local.contract.steps : step => ceil(coalesce(lookup(var.function_timeouts, step, null), definition.timeout_seconds)) + local.contract.workflow.task_timeout_margin_seconds
+  }
+
+  # The longest one execution can take (worstCaseSeconds() in packages/contract): along the
+  # longest path, every attempt of every Task to its TimeoutSeconds plus every backoff pause.
+  backoff_seconds = sum(concat([0], [for attempt in range(local.retry.max_attempts) : min(local.retry.interval_seconds * pow(local.retry.backoff_rate, attempt), local.retry.max_delay_seconds)]))
+  task_worst_case = { for step, seconds in local.task_timeouts : step => seconds * (local.retry.max_attempts + 1) + local.backoff_seconds }
+  worst_case_seconds = (local.task_worst_case.validate + max(local.task_worst_case.resize, local.task_worst_case.filter)
+  + local.task_worst_case.optimize + local.task_worst_case.notify)
+  max_duration_seconds = local.contract.workflow.max_duration_seconds[local.type]
+
   # The templatefile() variables; the local runtime builds the same map (aslTemplateVariables)
   # and a test proves both renderings byte-identical.
   template_variables = merge(
     { for step in keys(local.contract.steps) : "${step}_function_arn" => try(var.function_arns[step], "") },
     { for step in keys(local.contract.steps) : "${step}_retry_errors" => jsonencode(local.retry_errors[step]) },
+    { for step in keys(local.contract.steps) : "${step}_task_timeout_seconds" => local.task_timeouts[step] },
     {
       catch_errors            = jsonencode(local.contract.workflow.catch_errors)
       retry_interval_seconds  = local.retry.interval_seconds

@@ -150,6 +150,10 @@ resource "aws_sfn_state_machine" "this" {
       condition     = sort(keys(var.function_arns)) == sort(keys(local.contract.steps))
       error_message = "function_arns must name exactly the contract's steps (${join(", ", keys(local.contract.steps))})."
     }
+    precondition {
+      condition     = local.worst_case_seconds <= local.max_duration_seconds
+      error_message = "With these function timeouts and retry settings one execution may take up to ${local.worst_case_seconds} s (validate ${local.task_worst_case.validate}, resize ${local.task_worst_case.resize}, filter ${local.task_worst_case.filter}, optimize ${local.task_worst_case.optimize}, notify ${local.task_worst_case.notify}: every attempt to its TimeoutSeconds plus backoff), but a ${local.type} execution is stopped after ${local.max_duration_seconds} s with no Catch, leaving the job unrecorded. Lower the functions' timeouts or retry.max_attempts, or choose workflow type STANDARD."
+    }
   }
 
   logging_configuration {

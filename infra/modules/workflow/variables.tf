@@ -18,6 +18,17 @@ variable "function_arns" {
   }
 }
 
+variable "function_timeouts" {
+  description = "Timeout (seconds) of each step's Lambda function, by step; each Task's TimeoutSeconds is this plus the contract's margin. Unset steps take the contract's defaults."
+  type        = map(number)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for seconds in values(var.function_timeouts) : seconds >= 1 && seconds <= 900])
+    error_message = "Each function timeout must be between 1 and 900 seconds (Lambda's range)."
+  }
+}
+
 variable "type" {
   description = "Workflow type: EXPRESS (at-least-once, up to 5 minutes, billed per request) or STANDARD (exactly-once, up to a year, full history). null: the contract's default (contract.json workflow.default_type, EXPRESS)."
   type        = string

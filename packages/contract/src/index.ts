@@ -42,6 +42,10 @@ export const ContractSchema = z
     workflow: z.strictObject({
       default_type: z.enum(WORKFLOW_TYPES),
       catch_errors: z.array(z.string()).min(1),
+      /** Each Task's TimeoutSeconds is its function's timeout plus this: Lambda's own timeout fires first. */
+      task_timeout_margin_seconds: z.number().int().min(0),
+      /** The longest an execution of each type may run (Express: 5 minutes, uncatchable). */
+      max_duration_seconds: z.strictObject({ EXPRESS: z.number().int().positive(), STANDARD: z.number().int().positive() }),
     }),
     retry: z.strictObject({
       interval_seconds: z.number().int().min(1),
@@ -163,6 +167,26 @@ export function retryErrors(name: StepName): string[] {
 }
 
 export type RetryPolicy = Contract['retry'];
+
+/** A Task's TimeoutSeconds: its function's timeout (whole seconds, rounded up) plus the contract's margin. */
+export function taskTimeoutSeconds(functionTimeoutSeconds: number): number {
+  return Math.ceil(functionTimeoutSeconds) + contract.workflow.task_timeout_margin_seconds;
+}
+
+/**
+ * The longest one execution can take: along the longest path (validate, the slower branch,
+ * optimize, notify), every attempt of every Task running to its TimeoutSeconds, plus every
+ * backoff pause at its full (un-jittered) length. The same rule as the workflow module's
+ * plan-time check (infra/modules/workflow/locals.tf, worst_case_seconds).
+ */
+export function worstCaseSeconds(functionTimeouts: Partial<Record<StepName, number>> = {}, retry: Partial<Omit<RetryPolicy, 'jitter_strategy'>> = {}): number {
+  const policy = { ...contract.retry, ...retry };
+  const backoff = Array.from({ length: policy.max_attempts }, (_, index) =>
+    Math.min(policy.interval_seconds * policy.backoff_rate ** index, policy.max_delay_seconds),
+  ).reduce((sum, pause) => sum + pause, 0);
+  const task = (name: StepName) => taskTimeoutSeconds(functionTimeouts[name] ?? step(name).timeout_seconds) * (policy.max_attempts + 1) + backoff;
+  return task('validate') + Math.max(task('resize'), task('filter')) + task('optimize') + task('notify');
+}
 
 /** The JSON Schema of contract.json (committed as contract.schema.json beside it). */
 export function contractJsonSchema(): Record<string, unknown> {

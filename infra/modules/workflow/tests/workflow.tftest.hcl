@@ -91,7 +91,7 @@ run "express_and_retry_settings_are_variables" {
   command = plan
 
   variables {
-    type = "EXPRESS"
+    type = "STANDARD"
     retry = {
       interval_seconds  = 2
       max_attempts      = 5
@@ -101,7 +101,7 @@ run "express_and_retry_settings_are_variables" {
   }
 
   assert {
-    condition     = aws_sfn_state_machine.this.type == "EXPRESS"
+    condition     = aws_sfn_state_machine.this.type == "STANDARD"
     error_message = "type must reach the state machine"
   }
 
@@ -119,4 +119,47 @@ run "refuses_an_unknown_workflow_type" {
   }
 
   expect_failures = [var.type]
+}
+
+run "every_task_times_out_just_after_its_function" {
+  command = plan
+
+  variables {
+    function_timeouts = { optimize = 23.2 }
+  }
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).States.OptimizeImage.TimeoutSeconds == 25
+    error_message = "a Task's TimeoutSeconds is its function's timeout, rounded up, plus the contract's margin"
+  }
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).States.NotifyError.TimeoutSeconds == local.contract.steps.notify.timeout_seconds + local.contract.workflow.task_timeout_margin_seconds
+    error_message = "unset function timeouts take the contract's defaults"
+  }
+}
+
+run "refuses_express_when_the_worst_case_cannot_fit_five_minutes" {
+  command = plan
+
+  variables {
+    type              = "EXPRESS"
+    function_timeouts = { optimize = 120 }
+  }
+
+  expect_failures = [aws_sfn_state_machine.this]
+}
+
+run "accepts_the_same_timeouts_on_standard" {
+  command = plan
+
+  variables {
+    type              = "STANDARD"
+    function_timeouts = { optimize = 120 }
+  }
+
+  assert {
+    condition     = local.worst_case_seconds > 300 && local.worst_case_seconds <= local.max_duration_seconds
+    error_message = "STANDARD runs up to a year"
+  }
 }
