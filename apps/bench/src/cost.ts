@@ -1,13 +1,13 @@
 import type { Counters } from './counters.js';
 import { type DynamoUnits, totalWriteUnits } from './dynamodb.js';
-import { type Architecture, DEFAULT_MEMORY_MB, type MemorySizes, PRICES, type Prices } from './prices.js';
+import { type Architecture, LAMBDA_MEMORY_MB, type MemorySizes, PRICES, type Prices } from './prices.js';
 import type { LambdaCall } from './variants/types.js';
 
 export type Workflow = 'standard' | 'express';
 
 /** The Lambda memory sizes the cost model prices: the workflow contract's defaults. */
 export function memorySizes(): { sizes: MemorySizes; source: string } {
-  return { sizes: { ...DEFAULT_MEMORY_MB }, source: 'infra/modules/workflow/contract.json (the memory sizes image-pipeline deploys by default)' };
+  return { sizes: { ...LAMBDA_MEMORY_MB }, source: 'infra/modules/workflow/contract.json (the memory sizes image-pipeline deploys by default)' };
 }
 
 /** What one image costs, by part, in USD. */

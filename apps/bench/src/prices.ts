@@ -65,8 +65,8 @@ export const ARCHITECTURES: readonly Architecture[] = ['x86_64', 'arm64'];
  * deploys unless told otherwise). The floor is one function doing all the work: it gets the
  * largest size of the steps that decode and encode.
  */
-export const DEFAULT_MEMORY_MB = {
+export const LAMBDA_MEMORY_MB = {
   ...(Object.fromEntries(STEP_NAMES.map((name) => [name, step(name).memory_mb])) as Record<StepName, number>),
   floor: Math.max(step('optimize').memory_mb, step('resize').memory_mb),
 } as const;
-export type MemorySizes = Record<keyof typeof DEFAULT_MEMORY_MB, number>;
+export type MemorySizes = Record<keyof typeof LAMBDA_MEMORY_MB, number>;

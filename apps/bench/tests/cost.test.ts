@@ -1,7 +1,7 @@
 import { STEP_NAMES, step } from '@imgflow/contract';
 import { describe, expect, it } from 'vitest';
 import { costPerImage, memorySizes, perMillion } from '../src/cost.js';
-import { DEFAULT_MEMORY_MB } from '../src/prices.js';
+import { LAMBDA_MEMORY_MB } from '../src/prices.js';
 import { pairedRatio, percentile } from '../src/stats.js';
 
 const example = {
@@ -15,7 +15,7 @@ const example = {
 
 describe('the cost model', () => {
   it('prices one image on Standard, arm64, by hand', () => {
-    const cost = costPerImage(example, 'standard', 'arm64', DEFAULT_MEMORY_MB);
+    const cost = costPerImage(example, 'standard', 'arm64', LAMBDA_MEMORY_MB);
     // 0.1 s × 0.5 GB + 1 s × 2 GB = 2.05 GB-s at $0.0000133334
     expect(cost.lambdaCompute).toBeCloseTo(2.05 * 0.0000133334, 12);
     // 2 requests at $0.20 per million
@@ -29,15 +29,15 @@ describe('the cost model', () => {
 
   it('prices the ledger: write units of the table and of each index, read units, on demand', () => {
     const withLedger = { ...example, counters: { ...example.counters, dynamodb: { tableWrites: 10, indexWrites: { byStatus: 5, bySourceKey: 1 }, readUnits: 3 } } };
-    const cost = costPerImage(withLedger, 'express', 'arm64', DEFAULT_MEMORY_MB);
+    const cost = costPerImage(withLedger, 'express', 'arm64', LAMBDA_MEMORY_MB);
     // 16 write units at $0.625 per million, 3 read units at $0.125 per million
     expect(cost.dynamodb).toBeCloseTo(16 * 0.625e-6 + 3 * 0.125e-6, 14);
-    expect(cost.total - costPerImage(example, 'express', 'arm64', DEFAULT_MEMORY_MB).total).toBeCloseTo(cost.dynamodb, 14);
-    expect(costPerImage(example, 'express', 'arm64', DEFAULT_MEMORY_MB).dynamodb).toBe(0);
+    expect(cost.total - costPerImage(example, 'express', 'arm64', LAMBDA_MEMORY_MB).total).toBeCloseTo(cost.dynamodb, 14);
+    expect(costPerImage(example, 'express', 'arm64', LAMBDA_MEMORY_MB).dynamodb).toBe(0);
   });
 
   it('prices Express by request and by 64 MB × duration rounded up to 100 ms', () => {
-    const cost = costPerImage(example, 'express', 'x86_64', DEFAULT_MEMORY_MB);
+    const cost = costPerImage(example, 'express', 'x86_64', LAMBDA_MEMORY_MB);
     // 1234 ms → 1.3 s × 0.0625 GB × $0.00001667, plus $1 per million requests
     expect(cost.stepFunctions).toBeCloseTo(1e-6 + 1.3 * 0.0625 * 0.00001667, 14);
     expect(cost.lambdaCompute).toBeCloseTo(2.05 * 0.0000166667, 12);
@@ -45,13 +45,13 @@ describe('the cost model', () => {
 
   it('has no workflow cost without a workflow (the floor)', () => {
     const { workflowMs: _none, ...floor } = example;
-    expect(costPerImage(floor, 'standard', 'arm64', DEFAULT_MEMORY_MB).stepFunctions).toBe(0);
-    expect(costPerImage(floor, 'express', 'arm64', DEFAULT_MEMORY_MB).stepFunctions).toBe(0);
+    expect(costPerImage(floor, 'standard', 'arm64', LAMBDA_MEMORY_MB).stepFunctions).toBe(0);
+    expect(costPerImage(floor, 'express', 'arm64', LAMBDA_MEMORY_MB).stepFunctions).toBe(0);
   });
 
   it('scales the mean per image to a million images', () => {
-    const a = costPerImage(example, 'standard', 'arm64', DEFAULT_MEMORY_MB);
-    const b = costPerImage({ ...example, counters: { ...example.counters, transitions: 0 } }, 'standard', 'arm64', DEFAULT_MEMORY_MB);
+    const a = costPerImage(example, 'standard', 'arm64', LAMBDA_MEMORY_MB);
+    const b = costPerImage({ ...example, counters: { ...example.counters, transitions: 0 } }, 'standard', 'arm64', LAMBDA_MEMORY_MB);
     expect(perMillion([a, b]).total).toBeCloseTo(((a.total + b.total) / 2) * 1e6, 6);
     expect(perMillion([a, b]).stepFunctions).toBeCloseTo(100, 6);
   });
