@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { promisify } from 'node:util';
 import { STEP_NAMES, type StepName } from '@imgflow/contract';
 import { aslTemplateVariables, localFunctionArn, renderDefinitionText } from '@imgflow/local-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { terraformMissing } from '../scripts/render-policies.mjs';
 import { MODULES_DIR } from './hcl.js';
 
 const run = promisify(execFile);
@@ -18,17 +18,8 @@ const run = promisify(execFile);
  */
 const PLUGIN_DIR = process.env.TF_PLUGIN_DIR ?? '/opt/tf-plugins';
 
-async function terraformMissing(): Promise<string | undefined> {
-  try {
-    await run('terraform', ['version'], { timeout: 30_000 });
-  } catch {
-    return 'no terraform binary on PATH';
-  }
-  if (!existsSync(join(PLUGIN_DIR, 'registry.terraform.io', 'hashicorp', 'aws'))) return `no offline aws provider in ${PLUGIN_DIR} (set TF_PLUGIN_DIR)`;
-  return undefined;
-}
 
-const missing = await terraformMissing();
+const missing = await terraformMissing(PLUGIN_DIR);
 if (missing) console.warn(`Byte-identical ASL check skipped: ${missing}.`);
 
 const arns = Object.fromEntries(STEP_NAMES.map((name) => [name, localFunctionArn(name)])) as Record<StepName, string>;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { terraformMissing } from '../scripts/render-policies.mjs';
 import { ENVS_DIR, EXAMPLE_NAMES, FUNCTION_NAMES, MODULES_DIR, MODULE_NAMES } from './hcl.js';
 
 const run = promisify(execFile);
@@ -17,17 +18,8 @@ const run = promisify(execFile);
  */
 const PLUGIN_DIR = process.env.TF_PLUGIN_DIR ?? '/opt/tf-plugins';
 
-async function terraformAvailable(): Promise<string | undefined> {
-  try {
-    await run('terraform', ['version'], { timeout: 30_000 });
-  } catch {
-    return 'no terraform binary on PATH';
-  }
-  if (!existsSync(join(PLUGIN_DIR, 'registry.terraform.io', 'hashicorp', 'aws'))) return `no offline aws provider in ${PLUGIN_DIR} (set TF_PLUGIN_DIR)`;
-  return undefined;
-}
 
-const missing = await terraformAvailable();
+const missing = await terraformMissing(PLUGIN_DIR);
 if (missing) console.warn(`Terraform checks skipped: ${missing}. Install Terraform >= 1.7 and the aws provider to run them.`);
 
 /** Every folder Terraform can init: the modules, the environment, image-pipeline's examples (copied with the modules, so their source = "../../" still resolves). */

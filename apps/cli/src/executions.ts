@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { STEP_NAMES, contract, step } from '@imgflow/contract';
+import { worstCaseSeconds } from '@imgflow/contract';
 import type { ExecutionReport, ExecutionUpdate } from '@imgflow/local-runtime';
 
 /** What became of the execution an upload should have started. */
@@ -31,14 +31,13 @@ export interface TrackerLimits {
 export const DEFAULT_START_TIMEOUT_MS = 15_000;
 
 /**
- * The longest an execution can take when every Task times out on every attempt and every retry
- * waits its longest (the workflow contract's timeouts and retry policy), plus a minute: past
- * this, the wait for it ends with a row saying it is still running, never a hang.
+ * The longest an execution can take (the contract's `worstCaseSeconds()`: every attempt of every
+ * Task to its TimeoutSeconds and every retry pause at full length, the rule the workflow module
+ * checks at plan), plus a minute: past this, the wait for it ends with a row saying it is still
+ * running, never a hang.
  */
 export function executionTimeoutMs(): number {
-  const { max_attempts: attempts, max_delay_seconds: maxDelay } = contract.retry;
-  const seconds = STEP_NAMES.reduce((total, name) => total + step(name).timeout_seconds * (attempts + 1) + maxDelay * attempts, 0);
-  return (seconds + 60) * 1000;
+  return (worstCaseSeconds() + 60) * 1000;
 }
 
 export function md5Hex(body: Buffer): string {

@@ -12,10 +12,8 @@ export interface Fault {
   delayOnly?: boolean;
 }
 
-/** Builds an error as an AWS service would send it (name, HTTP status), for S3 faults. */
-export function awsError(name: string, status: number, message = name): Error {
-  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status }, $fault: status >= 500 ? 'server' : 'client' });
-}
+/** An error as an AWS service sends it (name, HTTP status): the one the Lambda packages' unit tests use. */
+export { awsError } from '@imgflow/pipeline/testing';
 
 /**
  * Keys of a DeleteObjects that S3 reports as not deleted, inside its 200 answer (`Errors[]`), for
