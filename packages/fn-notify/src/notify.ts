@@ -1,4 +1,4 @@
-import { errorKind } from '@imgflow/contract';
+import { errorKind, step } from '@imgflow/contract';
 import {
   type CaughtError,
   type Job,
@@ -8,6 +8,7 @@ import {
   type OutputRecord,
   type ProcessedState,
   type Rejection,
+  type StepContext,
   type StepDeps,
   type StepHandler,
   type Timings,
@@ -16,6 +17,7 @@ import {
   defineStep,
   eventKeyCandidates,
   jobIdFor,
+  NotificationFailedError,
   notificationFor,
   objectFromEvent,
 } from '@imgflow/pipeline';
@@ -107,11 +109,50 @@ async function removeWork(deps: StepDeps, jobId: string): Promise<Error | undefi
   }
 }
 
-async function publishOnce(deps: StepDeps, jobId: string, executionId: string, topicArn: string, message: JobNotification): Promise<string> {
-  const record = await deps.ledger.get(jobId);
-  if (record?.notified) return 'already-sent';
-  const messageId = await deps.notifier.publish(topicArn, message);
-  await deps.ledger.markNotified(jobId, executionId);
+/** How long a notify step holds a job's notification claim: the rest of its invocation (its sandbox cannot outlive it). */
+function claimSeconds(context?: StepContext): number {
+  const left = context?.getRemainingTimeInMillis?.();
+  return left !== undefined && left > 0 ? Math.ceil(left / 1000) : step('notify').timeout_seconds;
+}
+
+/**
+ * Publishes a finished job's one notification. The order is claim, publish, mark:
+ * - the claim (JobLedger.claimNotification, a conditional write that the sweeper takes too) is
+ *   won by exactly one of the copies of an execution that Express may run twice, so a replay
+ *   publishes nothing (at most once in the normal case);
+ * - a copy that finds the claim held by another one still publishing throws a retryable
+ *   NotificationFailedError: its Retry finds the job notified, or the step fails visibly;
+ * - a publish that fails gives the claim back, so the step's Retry publishes;
+ * - a run that dies between claim and publish leaves the job un-notified with a claim that runs
+ *   out with its invocation: the sweeper (and the local runtime at start-up) publishes it then
+ *   (at least once). One that dies between publish and mark is published twice: at-least-once's price.
+ */
+async function publishOnce(
+  deps: StepDeps,
+  job: { jobId: string; executionId: string; status: JobNotification['status'] },
+  topicArn: string,
+  message: JobNotification,
+  context?: StepContext,
+): Promise<string> {
+  const now = deps.clock();
+  const seconds = claimSeconds(context);
+  if (!(await deps.ledger.claimNotification(job, now, seconds))) {
+    const record = await deps.ledger.get(job.jobId);
+    if (record?.notified) return 'already-sent';
+    throw new NotificationFailedError(
+      `The notification of job ${job.jobId} is being published by another run (claimed until ${record?.notifyingUntil ?? 'unknown'}): not publishing it twice`,
+    );
+  }
+  let messageId: string;
+  try {
+    messageId = await deps.notifier.publish(topicArn, message);
+  } catch (error) {
+    await deps.ledger.releaseNotification(job, now, seconds).catch((releaseError: unknown) => {
+      deps.logger.warn('could not give the notification claim back', { jobId: job.jobId, error: String(releaseError) });
+    });
+    throw error;
+  }
+  await deps.ledger.markNotified(job.jobId, job.executionId);
   return messageId;
 }
 
@@ -119,9 +160,11 @@ async function publishOnce(deps: StepDeps, jobId: string, executionId: string, t
  * NotifySuccess / NotifyError: records the terminal state in the ledger first (so the job is
  * recorded even if SNS is down), removes the job's work objects, then publishes one message; a
  * clean-up that left work objects fails the step after publishing (removeWork). A retried
- * notify never publishes twice; an execution that lost ownership of the job stays silent.
+ * notify, or a replay of the execution, never publishes twice (publishOnce) and never changes a
+ * finished record (JobLedger.succeed/finish); an execution that lost ownership of the job, or
+ * finds it ended otherwise, stays silent.
  */
-export async function notify(input: NotifyInput, deps: StepDeps): Promise<NotifyResult> {
+export async function notify(input: NotifyInput, deps: StepDeps, context?: StepContext): Promise<NotifyResult> {
   const { config, ledger } = deps;
   const finishedAt = deps.clock().toISOString();
   if (input.kind === 'success') {
@@ -143,7 +186,7 @@ export async function notify(input: NotifyInput, deps: StepDeps): Promise<Notify
       executionId: input.executionId,
       finishedAt,
     });
-    const messageId = await publishOnce(deps, job.jobId, input.executionId, config.successTopicArn, message);
+    const messageId = await publishOnce(deps, { jobId: job.jobId, executionId: job.executionId, status: 'SUCCEEDED' }, config.successTopicArn, message, context);
     if (cleanupFailure) throw cleanupFailure;
     return { jobId: job.jobId, status: 'SUCCEEDED', messageId };
   }
@@ -171,7 +214,7 @@ export async function notify(input: NotifyInput, deps: StepDeps): Promise<Notify
     executionId,
     finishedAt,
   });
-  const messageId = await publishOnce(deps, target.jobId, executionId, config.errorTopicArn, message);
+  const messageId = await publishOnce(deps, { jobId: target.jobId, executionId, status }, config.errorTopicArn, message, context);
   if (cleanupFailure) throw cleanupFailure;
   return { jobId: target.jobId, status, messageId };
 }

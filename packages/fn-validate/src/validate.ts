@@ -126,7 +126,13 @@ export async function validate(input: ValidateInput, deps: StepDeps, wait: Conte
     // outcomes are the same; the first to finish becomes the cache entry).
     deps.logger.info('same content in progress elsewhere: processing it too', { jobId, owner: content.owner, waitedMs: wait.totalMs });
   }
-  await ledger.markProcessing(job);
+  if (!(await ledger.markProcessing(job))) {
+    // The job ended (or changed hands) since the claim: e.g. another copy of this execution (an
+    // Express replay) finished it meanwhile. That copy reported it; this one stops here.
+    const existing = await ledger.get(jobId);
+    deps.logger.info('job ended while validating: a replay stops', { jobId, status: existing?.status });
+    return { outcome: 'duplicate', jobId, existingStatus: existing?.status ?? 'PENDING' };
+  }
   return { outcome: 'valid', job, timings: { validate: elapsed(started) } };
 }
 

@@ -39,6 +39,8 @@ export interface JobRecord {
   /** Until when a PENDING/PROCESSING claim holds off another run of the same upload. */
   leaseExpiresAt?: string;
   notified?: boolean;
+  /** Until when whoever took this job's notification on (NotifySuccess/NotifyError, or a sweeper) is publishing it (JobLedger.claimNotification). */
+  notifyingUntil?: string;
 }
 
 export const STATUS_INDEX = 'byStatus';
@@ -181,7 +183,10 @@ function isConditionFailure(error: unknown): boolean {
 
 /**
  * The job ledger on DynamoDB. Every write is conditional on who owns the job (its execution
- * id), so a stale or duplicate execution can never overwrite a newer outcome.
+ * id), so a stale or duplicate execution can never overwrite a newer outcome; and a finished
+ * record (SUCCEEDED, REJECTED, FAILED) keeps its outcome, even against the execution that wrote
+ * it (Express may run an execution twice: a replay). Only another execution's claim takes a
+ * FAILED job again (a new delivery).
  */
 export class JobLedger {
   constructor(
@@ -191,9 +196,11 @@ export class JobLedger {
 
   /**
    * Claims an upload for one execution. Succeeds for a new upload, for one whose earlier run
-   * FAILED, for one whose PENDING/PROCESSING lease expired (its runner died), and again for the
-   * execution that already holds the claim (its validation is being retried). Otherwise the
-   * upload is a duplicate delivery and the existing record is returned.
+   * FAILED (a new delivery: another execution id), for one whose PENDING/PROCESSING lease expired
+   * (its runner died), and again for the execution that already holds the claim (its validation
+   * is being retried, or an Express replay of it runs too). Otherwise the upload is a duplicate
+   * delivery, or a replay of an execution that already ended the job, and the existing record is
+   * returned.
    */
   async claim(source: ObjectRef, jobId: string, executionId: string, now: Date, leaseSeconds: number): Promise<ClaimResult> {
     const timestamp = now.toISOString();
@@ -208,7 +215,7 @@ export class JobLedger {
       },
       setIfMissing: { createdAt: timestamp },
       add: { attempts: 1 },
-      remove: ['reasonCode', 'reasonError', 'reasonMessage', 'outputs', 'contentKey', 'notified'],
+      remove: ['reasonCode', 'reasonError', 'reasonMessage', 'outputs', 'contentKey', 'notified', 'notifyingUntil'],
     });
     try {
       const response = await this.dynamo.send(
@@ -216,8 +223,10 @@ export class JobLedger {
           TableName: this.tableName,
           Key: { jobId },
           ...update,
+          // A FAILED job is claimed again only by another execution: a replay of the one that
+          // failed it (Express runs an execution at least once) must not run it again.
           ConditionExpression:
-            'attribute_not_exists(#jobId) OR #status = :failed OR ((#status = :pending OR #status = :processing) AND #leaseExpiresAt < :now)',
+            'attribute_not_exists(#jobId) OR (#status = :failed AND #executionId <> :executionId) OR ((#status = :pending OR #status = :processing) AND #leaseExpiresAt < :now)',
           ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#jobId': 'jobId' },
           ExpressionAttributeValues: {
             ...update.ExpressionAttributeValues,
@@ -244,20 +253,31 @@ export class JobLedger {
     }
   }
 
-  /** Records what validation learnt and moves the job to PROCESSING. */
-  async markProcessing(job: Job): Promise<void> {
-    await this.owned(job.jobId, job.executionId, {
-      set: {
-        status: 'PROCESSING',
-        statusShard: statusShard('PROCESSING', job.jobId),
-        sha256: job.sha256,
-        format: job.format,
-        width: job.width,
-        height: job.height,
-        recipe: job.recipe,
-        updatedAt: new Date().toISOString(),
+  /**
+   * Records what validation learnt and moves the job to PROCESSING, only while it is PENDING or
+   * PROCESSING. False when this execution no longer owns the job, or the job already ended (a
+   * replay of this execution finished it meanwhile): the caller stops there.
+   */
+  async markProcessing(job: Job): Promise<boolean> {
+    const written = await this.owned(
+      job.jobId,
+      job.executionId,
+      {
+        set: {
+          status: 'PROCESSING',
+          statusShard: statusShard('PROCESSING', job.jobId),
+          sha256: job.sha256,
+          format: job.format,
+          width: job.width,
+          height: job.height,
+          recipe: job.recipe,
+          updatedAt: new Date().toISOString(),
+        },
       },
-    });
+      false,
+      'PROCESSING',
+    );
+    return written !== false;
   }
 
   /**
@@ -274,6 +294,9 @@ export class JobLedger {
     // Each round reads the item, then writes conditionally on what it read: a lost race reads again.
     for (let round = 0; round < 3; round += 1) {
       const item = await this.getContent(key);
+      // Its own DONE claim: this job already succeeded (a replay of its execution validates
+      // again). Nothing is taken back; markProcessing then finds the job ended.
+      if (item?.owner === job.jobId && item.claimState === 'DONE') return { state: 'owner' };
       if (item && item.owner !== job.jobId) {
         if (item.claimState === 'DONE') {
           const record = await this.get(item.owner);
@@ -385,39 +408,51 @@ export class JobLedger {
   }
 
   /**
-   * Ends a job SUCCEEDED. Returns false when this execution no longer owns the job (another
-   * run took over after its lease expired): that run reports, this one stays silent.
+   * Ends a job SUCCEEDED, only from PENDING/PROCESSING. Returns false when this execution no
+   * longer owns the job (another run took over after its lease expired: that run reports, this
+   * one stays silent) or the job already ended otherwise (e.g. a replay of this execution, or the
+   * sweeper, recorded it FAILED). A job this execution already recorded SUCCEEDED (a retried
+   * notify, a replay) is left as it is and answers true.
    */
   async succeed(
     job: Pick<Job, 'jobId' | 'executionId' | 'sha256' | 'recipe'>,
     result: { outputBucket: string; outputs: OutputRecord[]; placeholder?: Placeholder; timings: Timings; cacheHit: boolean; cachedFrom?: string },
   ): Promise<boolean> {
-    const owned = await this.owned(job.jobId, job.executionId, {
-      set: {
-        status: 'SUCCEEDED',
-        statusShard: statusShard('SUCCEEDED', job.jobId),
-        contentKey: `${job.sha256}#${job.recipe}`,
-        sha256: job.sha256,
-        recipe: job.recipe,
-        outputBucket: result.outputBucket,
-        outputs: result.outputs,
-        placeholder: result.placeholder,
-        timings: result.timings,
-        cacheHit: result.cacheHit,
-        cachedFrom: result.cachedFrom,
-        updatedAt: new Date().toISOString(),
+    const owned = await this.owned(
+      job.jobId,
+      job.executionId,
+      {
+        set: {
+          status: 'SUCCEEDED',
+          statusShard: statusShard('SUCCEEDED', job.jobId),
+          contentKey: `${job.sha256}#${job.recipe}`,
+          sha256: job.sha256,
+          recipe: job.recipe,
+          outputBucket: result.outputBucket,
+          outputs: result.outputs,
+          placeholder: result.placeholder,
+          timings: result.timings,
+          cacheHit: result.cacheHit,
+          cachedFrom: result.cachedFrom,
+          updatedAt: new Date().toISOString(),
+        },
+        remove: ['leaseExpiresAt'],
       },
-      remove: ['leaseExpiresAt'],
-    });
-    // A cache hit copied another job's outputs: that job stays the content's entry.
-    if (owned && !result.cacheHit) await this.contentDone(job);
+      false,
+      'SUCCEEDED',
+    );
+    // A cache hit copied another job's outputs: that job stays the content's entry. (As the
+    // record says: on a repeat, the first write's.)
+    if (owned && !owned.cacheHit) await this.contentDone(job);
     return owned !== false;
   }
 
   /**
    * Ends a job REJECTED or FAILED with its reason. Also records uploads that never got as far
    * as a claim (e.g. the ledger was down during validation), so every upload ends recorded.
-   * Returns false when another execution owns the job.
+   * Only from PENDING/PROCESSING (or no record): returns false when another execution owns the
+   * job or the job already ended otherwise; a job this execution already ended with this status
+   * is left as it is and answers true.
    */
   async finish(source: ObjectRef, jobId: string, executionId: string, status: 'REJECTED' | 'FAILED', rejection: Rejection, timings: Timings): Promise<boolean> {
     const timestamp = new Date().toISOString();
@@ -440,6 +475,7 @@ export class JobLedger {
         remove: ['leaseExpiresAt'],
       },
       true,
+      status,
     );
     // A job that got as far as claiming its content (validated: it has the hash) lets go of it.
     if (record !== false && record.sha256 && record.recipe) await this.releaseContent(jobId, record.sha256, record.recipe);
@@ -473,6 +509,150 @@ export class JobLedger {
       }
     }
     return released;
+  }
+
+  /**
+   * Every job with a status, oldest activity first, one page at a time (for a sweep over all of
+   * them; listByStatus reads only the newest). Each shard of the index is read (keys only; with
+   * `updatedAfter`/`updatedBefore`, only entries last updated in that window, ends excluded), then
+   * the jobs themselves are read consistently: a job whose status moved on since (the index lags)
+   * is left out.
+   */
+  async *pagesByStatus(status: JobStatus, options: { updatedAfter?: string; updatedBefore?: string; pageSize?: number } = {}): AsyncGenerator<JobRecord[]> {
+    const { updatedAfter, updatedBefore, pageSize = 100 } = options;
+    const window = [updatedAfter ? '#updatedAt > :after' : '', updatedBefore ? '#updatedAt < :before' : ''].filter(Boolean);
+    // A key condition takes one comparison on the sort key: a window with both ends uses BETWEEN and drops the ends after.
+    const sortCondition = window.length === 2 ? '#updatedAt BETWEEN :after AND :before' : window[0];
+    for (let shard = 0; shard < STATUS_SHARDS; shard += 1) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        let jobIds: string[];
+        try {
+          const response = await this.dynamo.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: STATUS_INDEX,
+              KeyConditionExpression: sortCondition ? `#key = :value AND ${sortCondition}` : '#key = :value',
+              ExpressionAttributeNames: { '#key': 'statusShard', ...(sortCondition ? { '#updatedAt': 'updatedAt' } : {}) },
+              ExpressionAttributeValues: {
+                ':value': `${status}#${shard}`,
+                ...(updatedAfter ? { ':after': updatedAfter } : {}),
+                ...(updatedBefore ? { ':before': updatedBefore } : {}),
+              },
+              ScanIndexForward: true,
+              Limit: pageSize,
+              ExclusiveStartKey: start,
+            }),
+          );
+          jobIds = (response.Items ?? [])
+            .filter((item) => (!updatedAfter || String(item.updatedAt) > updatedAfter) && (!updatedBefore || String(item.updatedAt) < updatedBefore))
+            .map((item) => String(item.jobId));
+          start = response.LastEvaluatedKey;
+        } catch (error) {
+          throw this.translate(error, 'query');
+        }
+        const records = (await this.getMany(jobIds)).filter((record) => record.status === status);
+        if (records.length > 0) yield records;
+      } while (start);
+    }
+  }
+
+  /**
+   * Ends a PENDING/PROCESSING job whose execution died without recording an outcome (the
+   * sweeper): FAILED with `rejection`, only while it is still as read (the same status and
+   * owning execution) and its lease is still expired at `now` (a re-run's claim renews both).
+   * The write also takes the job's notification on for `notifySeconds` (see claimNotification).
+   * Returns the record as written, or false when anything changed since it was read (another
+   * sweep got there first, a re-run claimed it). A job that claimed its content lets go of it.
+   */
+  async abandon(record: JobRecord, now: Date, rejection: Rejection, notifySeconds: number): Promise<JobRecord | false> {
+    const timestamp = now.toISOString();
+    const update = updateExpression({
+      set: {
+        status: 'FAILED',
+        statusShard: statusShard('FAILED', record.jobId),
+        reasonCode: rejection.code,
+        reasonError: rejection.error,
+        reasonMessage: rejection.message,
+        updatedAt: timestamp,
+        notifyingUntil: new Date(now.getTime() + notifySeconds * 1000).toISOString(),
+      },
+      remove: ['leaseExpiresAt', 'notified'],
+    });
+    let written: JobRecord;
+    try {
+      const response = await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { jobId: record.jobId },
+          ...update,
+          ConditionExpression: '#status = :seenStatus AND #owner = :owner AND #leaseExpiresAt < :now',
+          ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#owner': 'executionId' },
+          ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':seenStatus': record.status, ':owner': record.executionId, ':now': timestamp },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      written = response.Attributes as JobRecord;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw this.translate(error, 'abandon');
+    }
+    if (written.sha256 && written.recipe) await this.releaseContent(written.jobId, written.sha256, written.recipe);
+    return written;
+  }
+
+  /**
+   * Takes on publishing a finished job's missing notification for `seconds` (the sweeper): true
+   * for exactly one of several sweeps racing, while the job is still as read (the same status
+   * and owner), not notified, and nobody else's claim is running. A sweep that died holding it
+   * lets the claim run out: the next sweep takes it on again (at least once, never two at a time).
+   * NotifySuccess/NotifyError take the same claim before they publish (for the rest of their
+   * invocation), so two copies of one execution (an Express replay) and a sweep publish once.
+   */
+  async claimNotification(record: Pick<JobRecord, 'jobId' | 'status' | 'executionId'>, now: Date, seconds: number): Promise<boolean> {
+    try {
+      await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { jobId: record.jobId },
+          UpdateExpression: 'SET #until = :until',
+          ConditionExpression: '#status = :seenStatus AND #owner = :owner AND attribute_not_exists(#notified) AND (attribute_not_exists(#until) OR #until < :now)',
+          ExpressionAttributeNames: { '#until': 'notifyingUntil', '#status': 'status', '#owner': 'executionId', '#notified': 'notified' },
+          ExpressionAttributeValues: {
+            ':until': new Date(now.getTime() + seconds * 1000).toISOString(),
+            ':now': now.toISOString(),
+            ':seenStatus': record.status,
+            ':owner': record.executionId,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw this.translate(error, 'notification claim');
+    }
+  }
+
+  /**
+   * Gives back the claim `claimNotification(record, now, seconds)` took, when its publish failed:
+   * the step's Retry takes it again at once instead of waiting for it to run out. Only that very
+   * claim (the same `notifyingUntil`) of a job not yet notified; anything else is left alone.
+   */
+  async releaseNotification(record: Pick<JobRecord, 'jobId' | 'executionId'>, now: Date, seconds: number): Promise<void> {
+    try {
+      await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { jobId: record.jobId },
+          UpdateExpression: 'REMOVE #until',
+          ConditionExpression: '#owner = :owner AND #until = :until AND attribute_not_exists(#notified)',
+          ExpressionAttributeNames: { '#until': 'notifyingUntil', '#owner': 'executionId', '#notified': 'notified' },
+          ExpressionAttributeValues: { ':until': new Date(now.getTime() + seconds * 1000).toISOString(), ':owner': record.executionId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw this.translate(error, 'notification release');
+    }
   }
 
   async markNotified(jobId: string, executionId: string): Promise<void> {
@@ -556,25 +736,38 @@ export class JobLedger {
     return entries;
   }
 
-  /** A write conditional on owning the job (or, `orNew`, on no record yet): false when another execution owns it, else the record as written. */
-  private async owned(jobId: string, executionId: string, expression: Expression, orNew = false): Promise<JobRecord | false> {
+  /**
+   * A write conditional on owning the job (or, `orNew`, on no record yet): false when another
+   * execution owns it, else the record as written. With `moveTo` (a status change), also only
+   * while the job is PENDING or PROCESSING: a finished record is never changed by an execution.
+   * One this execution already moved to `moveTo` (a retried step, an Express replay) is an
+   * idempotent repeat: not written again, answered with the record as it is.
+   */
+  private async owned(jobId: string, executionId: string, expression: Expression, orNew = false, moveTo?: JobStatus): Promise<JobRecord | false> {
     const update = updateExpression(expression);
+    const owner = moveTo ? '(#owner = :owner AND (#status = :pending OR #status = :processing))' : '#owner = :owner';
     try {
       const response = await this.dynamo.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { jobId },
           ...update,
-          ConditionExpression: orNew ? 'attribute_not_exists(#owner) OR #owner = :owner' : '#owner = :owner',
-          ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#owner': 'executionId' },
-          ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':owner': executionId },
+          ConditionExpression: orNew ? `attribute_not_exists(#owner) OR ${owner}` : owner,
+          ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#owner': 'executionId', ...(moveTo ? { '#status': 'status' } : {}) },
+          ExpressionAttributeValues: {
+            ...update.ExpressionAttributeValues,
+            ':owner': executionId,
+            ...(moveTo ? { ':pending': 'PENDING', ':processing': 'PROCESSING' } : {}),
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
       return response.Attributes as JobRecord;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw this.translate(error, 'update');
+      if (!isConditionFailure(error)) throw this.translate(error, 'update');
+      if (!moveTo) return false;
+      const existing = await this.get(jobId);
+      return existing && existing.executionId === executionId && existing.status === moveTo ? existing : false;
     }
   }
 

@@ -15,15 +15,18 @@ function codeOf(error: Error): string | undefined {
   return typeof code === 'string' && /^[A-Z][A-Z_]+$/.test(code) ? code : undefined;
 }
 
-/** Runs a step's body: logs its end (or its failure) and lets errors out as asStepError() shapes them. */
-export function defineStep<I, O>(step: string, getDeps: () => StepDeps, body: (input: I, deps: StepDeps) => Promise<O>): StepHandler<I, O> {
+/**
+ * Runs a step's body: logs its end (or its failure) and lets errors out as asStepError() shapes
+ * them. The body gets the invocation's context too (e.g. how long its sandbox has left).
+ */
+export function defineStep<I, O>(step: string, getDeps: () => StepDeps, body: (input: I, deps: StepDeps, context?: StepContext) => Promise<O>): StepHandler<I, O> {
   return async (input, context) => {
     const started = performance.now();
     let deps: StepDeps | undefined;
     try {
       deps = getDeps();
       if (context?.awsRequestId) deps.logger.appendKeys({ requestId: context.awsRequestId });
-      const output = await body(input, deps);
+      const output = await body(input, deps, context);
       deps.logger.info(`${step} done`, { step, millis: Math.round(performance.now() - started) });
       return output;
     } catch (error) {

@@ -299,7 +299,9 @@ export class MemoryLedger extends JobLedger {
     const existing = this.records.get(jobId);
     const timestamp = now.toISOString();
     const active = existing?.status === 'PENDING' || existing?.status === 'PROCESSING';
-    if (!existing || existing.status === 'FAILED' || (active && (existing.leaseExpiresAt ?? '') < timestamp)) {
+    // As JobLedger: a FAILED job is claimed again only by another execution (not by a replay).
+    const retriable = existing?.status === 'FAILED' && existing.executionId !== executionId;
+    if (!existing || retriable || (active && (existing.leaseExpiresAt ?? '') < timestamp)) {
       const record = applied(
         existing,
         {
@@ -317,7 +319,7 @@ export class MemoryLedger extends JobLedger {
           createdAt: existing?.createdAt ?? timestamp,
           attempts: (existing?.attempts ?? 0) + 1,
         },
-        ['reasonCode', 'reasonError', 'reasonMessage', 'outputs', 'contentKey', 'notified'],
+        ['reasonCode', 'reasonError', 'reasonMessage', 'outputs', 'contentKey', 'notified', 'notifyingUntil'],
       );
       this.records.set(jobId, record);
       return { claimed: true, record: structuredClone(record) };
@@ -326,9 +328,10 @@ export class MemoryLedger extends JobLedger {
     return { claimed: false, existing: structuredClone(existing) };
   }
 
-  override async markProcessing(job: Job): Promise<void> {
+  override async markProcessing(job: Job): Promise<boolean> {
     this.faults.take('ledger:markProcessing');
-    this.ownedUpdate(job.jobId, job.executionId, {
+    if (!this.active(job.jobId)) return false;
+    return this.ownedUpdate(job.jobId, job.executionId, {
       status: 'PROCESSING',
       statusShard: statusShard('PROCESSING', job.jobId),
       sha256: job.sha256,
@@ -344,6 +347,7 @@ export class MemoryLedger extends JobLedger {
     this.faults.take('ledger:claimContent');
     const key = contentClaimKey(job.sha256, job.recipe);
     const item = this.contents.get(key);
+    if (item?.owner === job.jobId && item.claimState === 'DONE') return { state: 'owner' };
     if (item && item.owner !== job.jobId) {
       if (item.claimState === 'DONE') {
         const record = this.records.get(item.owner);
@@ -386,6 +390,12 @@ export class MemoryLedger extends JobLedger {
   ): Promise<boolean> {
     this.faults.take('ledger:succeed');
     const timestamp = this.now().toISOString();
+    // As JobLedger: only from PENDING/PROCESSING; this execution's own SUCCEEDED is a repeat, left as it is.
+    const repeat = this.repeat(job.jobId, job.executionId, 'SUCCEEDED');
+    if (repeat !== undefined) {
+      if (repeat && !repeat.cacheHit) this.markContentDone(job, timestamp);
+      return repeat !== false;
+    }
     const owned = this.ownedUpdate(
       job.jobId,
       job.executionId,
@@ -400,29 +410,35 @@ export class MemoryLedger extends JobLedger {
       },
       ['leaseExpiresAt'],
     );
-    // As JobLedger: the first job to process the bytes stays their content's entry; a cache hit never becomes it.
+    // As JobLedger: a cache hit never becomes the content's entry.
+    if (owned && !result.cacheHit) this.markContentDone(job, timestamp);
+    return owned;
+  }
+
+  /** As JobLedger: the first job to process the bytes stays their content's entry. */
+  private markContentDone(job: Pick<Job, 'jobId' | 'sha256' | 'recipe'>, timestamp: string): void {
     const key = contentClaimKey(job.sha256, job.recipe);
     const item = this.contents.get(key);
-    if (owned && !result.cacheHit && (item?.claimState !== 'DONE' || item.owner === job.jobId)) {
-      this.contents.set(key, {
-        jobId: key,
-        kind: 'content',
-        owner: job.jobId,
-        claimState: 'DONE',
-        version: (item?.version ?? 0) + 1,
-        createdAt: item?.createdAt ?? timestamp,
-        updatedAt: timestamp,
-      });
-    }
-    return owned;
+    if (item?.claimState === 'DONE' && item.owner !== job.jobId) return;
+    this.contents.set(key, {
+      jobId: key,
+      kind: 'content',
+      owner: job.jobId,
+      claimState: 'DONE',
+      version: (item?.version ?? 0) + 1,
+      createdAt: item?.createdAt ?? timestamp,
+      updatedAt: timestamp,
+    });
   }
 
   override async finish(source: ObjectRef, jobId: string, executionId: string, status: 'REJECTED' | 'FAILED', rejection: Rejection, timings: Timings): Promise<boolean> {
     this.faults.take('ledger:finish');
     const existing = this.records.get(jobId);
     if (existing && existing.executionId !== executionId) return false;
+    const repeat = existing && this.repeat(jobId, executionId, status);
+    if (repeat === false) return false;
     const timestamp = this.now().toISOString();
-    const record = applied(
+    const record = repeat ?? applied(
       existing,
       {
         jobId,
@@ -472,6 +488,23 @@ export class MemoryLedger extends JobLedger {
     this.ownedUpdate(jobId, executionId, { notified: true });
   }
 
+  override async claimNotification(record: Pick<JobRecord, 'jobId' | 'status' | 'executionId'>, now: Date, seconds: number): Promise<boolean> {
+    this.faults.take('ledger:claimNotification');
+    const existing = this.records.get(record.jobId);
+    if (!existing || existing.status !== record.status || existing.executionId !== record.executionId || existing.notified) return false;
+    if (existing.notifyingUntil !== undefined && existing.notifyingUntil >= now.toISOString()) return false;
+    existing.notifyingUntil = new Date(now.getTime() + seconds * 1000).toISOString();
+    return true;
+  }
+
+  override async releaseNotification(record: Pick<JobRecord, 'jobId' | 'executionId'>, now: Date, seconds: number): Promise<void> {
+    this.faults.take('ledger:releaseNotification');
+    const existing = this.records.get(record.jobId);
+    if (existing?.executionId === record.executionId && !existing.notified && existing.notifyingUntil === new Date(now.getTime() + seconds * 1000).toISOString()) {
+      delete existing.notifyingUntil;
+    }
+  }
+
   override async get(jobId: string): Promise<JobRecord | undefined> {
     this.faults.take('ledger:get');
     const record = this.records.get(jobId);
@@ -503,6 +536,23 @@ export class MemoryLedger extends JobLedger {
       .sort((a, b) => b[by].localeCompare(a[by]))
       .slice(0, limit)
       .map((record) => structuredClone(record));
+  }
+
+  /** Whether the job is PENDING or PROCESSING (JobLedger's status changes happen only then). */
+  private active(jobId: string): boolean {
+    const status = this.records.get(jobId)?.status;
+    return status === 'PENDING' || status === 'PROCESSING';
+  }
+
+  /**
+   * A status change on a job no longer PENDING/PROCESSING: the record as it is when this
+   * execution already moved it to `status` (an idempotent repeat), false otherwise; undefined
+   * while the job is active (the change is written).
+   */
+  private repeat(jobId: string, executionId: string, status: JobStatus): JobRecord | false | undefined {
+    const existing = this.records.get(jobId);
+    if (!existing || this.active(jobId)) return undefined;
+    return existing.executionId === executionId && existing.status === status ? existing : false;
   }
 
   private ownedUpdate(jobId: string, executionId: string, set: Changes, remove: readonly (keyof JobRecord)[] = []): boolean {
