@@ -66,7 +66,7 @@ export async function terraformMissing(pluginDir = process.env.TF_PLUGIN_DIR ?? 
 
 /**
  * Renders the roles of image-pipeline for a deployment: { deployment, resources, roles }, where
- * roles maps validate, resize, filter, optimize, notify, workflow, trigger to { roleName, roleArn, policy }.
+ * roles maps validate, resize, filter, optimize, notify, workflow, trigger, sweep to { roleName, roleArn, policy }.
  */
 export async function renderPolicies(options = {}) {
   const modulesDir = options.modulesDir ?? MODULES_DIR;
@@ -84,7 +84,7 @@ export async function renderPolicies(options = {}) {
     await mkdir(artifacts);
     // filebase64sha256() needs the zips; their content does not reach any policy.
     const contract = JSON.parse(await readFile(join(work, 'modules', 'workflow', 'contract.json'), 'utf8'));
-    for (const step of Object.keys(contract.steps)) {
+    for (const step of [...Object.keys(contract.steps), contract.sweeper.function]) {
       for (const arch of ['arm64', 'x64']) await writeFile(join(artifacts, `${step}-${arch}.zip`), `placeholder ${step} ${arch}`);
     }
     await writeFile(join(root, 'main.tf'), rootModule(region, Object.keys(variables)));

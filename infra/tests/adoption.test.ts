@@ -93,6 +93,7 @@ describe('IAM inputs of the modules that create roles', () => {
     ['functions', 'common', '${lookup(var.extra_policy_statements, each.key, [])}'],
     ['workflow', 'this', '${var.extra_policy_statements}'],
     ['trigger', 'this', '${var.extra_policy_statements}'],
+    ['sweeper', 'this', '${var.extra_policy_statements}'],
   ])('%s renders the extra statements into its role policy (%s), conditions included', async (module, document, forEach) => {
     const [block, ...others] = extraStatementBlocks(policyDocuments(await loadModule(module))[document] as Hcl);
     expect(others).toEqual([]);
@@ -238,6 +239,7 @@ describe('ARN outputs', () => {
     functions: ['function_arns', 'role_arns', 'log_group_arns'],
     workflow: ['state_machine_arn', 'role_arn', 'log_group_arn'],
     trigger: ['rule_arn', 'role_arn', 'dead_letter_queue_arn'],
+    sweeper: ['function_arn', 'rule_arn', 'role_arn', 'log_group_arn', 'dead_letter_queue_arn'],
     alarms: ['alarm_arns'],
     'image-pipeline': [
       'upload_bucket_arn',
@@ -263,9 +265,11 @@ describe('ARN outputs', () => {
 
   it('image-pipeline keys role_arns, role_policy_json and the log groups by role', async () => {
     const outputs = blocks(await loadModule('image-pipeline'), 'output');
-    expect(outputs.role_arns?.value).toBe('${merge(module.functions.role_arns, { workflow = module.workflow.role_arn, trigger = module.trigger.role_arn })}');
+    expect(outputs.role_arns?.value).toBe(
+      '${merge(module.functions.role_arns, { workflow = module.workflow.role_arn, trigger = module.trigger.role_arn }, { for sweeper in module.sweeper : "sweep" => sweeper.role_arn })}',
+    );
     expect(outputs.role_policy_json?.value).toBe(
-      '${merge(module.functions.role_policy_json, { workflow = module.workflow.role_policy_json, trigger = module.trigger.role_policy_json })}',
+      '${merge(module.functions.role_policy_json, { workflow = module.workflow.role_policy_json, trigger = module.trigger.role_policy_json }, { for sweeper in module.sweeper : "sweep" => sweeper.role_policy_json })}',
     );
     expect(outputs.log_group_arns?.value).toBe('${merge(module.functions.log_group_arns, { workflow = module.workflow.log_group_arn })}');
   });

@@ -1,4 +1,4 @@
-import { STEP_NAMES } from '@imgflow/contract';
+import { FUNCTION_KEYS, STEP_NAMES, SWEEPER_FUNCTION } from '@imgflow/contract';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,15 +14,18 @@ export const INFRA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const MODULES_DIR = join(INFRA_DIR, 'modules');
 export const ENVS_DIR = join(INFRA_DIR, 'envs');
 
-export const MODULE_NAMES = ['storage', 'ledger', 'notifications', 'functions', 'workflow', 'trigger', 'alarms', 'image-pipeline'] as const;
+export const MODULE_NAMES = ['storage', 'ledger', 'notifications', 'functions', 'workflow', 'trigger', 'sweeper', 'alarms', 'image-pipeline'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
-/** The Lambda functions: the workflow contract's steps. */
+/** The Lambda functions of the functions module: the workflow contract's steps. */
 export const FUNCTION_NAMES = STEP_NAMES;
 
-/** The modules that create IAM roles; image-pipeline keys their roles by step, "workflow" and "trigger". */
-export const ROLE_MODULES = ['functions', 'workflow', 'trigger'] as const;
-export const ROLE_KEYS = [...FUNCTION_NAMES, 'workflow', 'trigger'];
+/** Every zip a deployment needs (<name>-<arch>.zip): the steps', then the sweeper's. */
+export const ARTIFACT_NAMES = FUNCTION_KEYS;
+
+/** The modules that create IAM roles; image-pipeline keys their roles by step, "workflow", "trigger" and "sweep". */
+export const ROLE_MODULES = ['functions', 'workflow', 'trigger', 'sweeper'] as const;
+export const ROLE_KEYS = [...FUNCTION_NAMES, 'workflow', 'trigger', SWEEPER_FUNCTION];
 
 /** image-pipeline's examples (terraform-aws-modules layout: each calls it with source = "../../"). */
 export const EXAMPLE_NAMES = ['complete', 'existing-upload-bucket', 'minimal'] as const;

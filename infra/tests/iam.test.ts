@@ -23,6 +23,7 @@ import {
  */
 const WILDCARD_RESOURCES: Record<string, readonly string[]> = {
   functions: ['WriteTraces'],
+  sweeper: ['WriteTraces'],
   workflow: ['DeliverExecutionLogs', 'WriteTraces'],
 };
 
@@ -44,7 +45,7 @@ const isWildcardAction = (action: string) => action === '*' || /^[A-Za-z0-9-]+:\
 describe('IAM policy documents', () => {
   it('finds the policy documents (so the checks below see something)', async () => {
     const statements = await allStatements();
-    expect(new Set(statements.map(({ module }) => module))).toEqual(new Set(['storage', 'functions', 'workflow', 'trigger']));
+    expect(new Set(statements.map(({ module }) => module))).toEqual(new Set(['storage', 'functions', 'workflow', 'trigger', 'sweeper']));
     expect(statements.length).toBeGreaterThan(20);
   });
 
@@ -110,8 +111,8 @@ describe('IAM policy documents', () => {
       }
       expect(JSON.stringify(hcl)).not.toMatch(/aws_iam_policy_attachment|aws_iam_role_policy_attachment|managed_policy_arns/);
     }
-    // functions, workflow, trigger (role and queue), storage (bucket)
-    expect(count).toBe(5);
+    // functions, workflow, trigger (role and queue), sweeper (role and queue), storage (bucket)
+    expect(count).toBe(7);
   });
 });
 
@@ -292,6 +293,7 @@ describe('workflow and trigger roles', () => {
     ['functions', 'lambda.amazonaws.com'],
     ['workflow', 'states.amazonaws.com'],
     ['trigger', 'events.amazonaws.com'],
+    ['sweeper', 'lambda.amazonaws.com'],
   ])('%s roles trust only %s', async (module, service) => {
     const assume = policyDocuments(await loadModule(module)).assume_role as Hcl;
     const statements = statementsOf(assume);

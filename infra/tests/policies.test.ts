@@ -11,10 +11,14 @@ const missing = await terraformMissing();
 if (missing) console.warn(`Policy rendering skipped: ${missing}. Install Terraform >= 1.7 and the aws provider to check ${SNAPSHOT_PATH}.`);
 
 describe('the rendered IAM policies the local runtime enforces', () => {
-  it('are for the deployment the local runtime stands in for, and name all seven roles', async () => {
+  it('are for the deployment the local runtime stands in for, and name all eight roles', async () => {
     const snapshot = JSON.parse(await readFile(SNAPSHOT_PATH, 'utf8'));
     expect(snapshot.deployment).toEqual(LOCAL_DEPLOYMENT);
-    expect(Object.keys(snapshot.roles).sort()).toEqual(['filter', 'notify', 'optimize', 'resize', 'trigger', 'validate', 'workflow']);
+    expect(Object.keys(snapshot.roles).sort()).toEqual(['filter', 'notify', 'optimize', 'resize', 'sweep', 'trigger', 'validate', 'workflow']);
+    // The sweeper may delete only under the work prefix and query only the byStatus index.
+    const sweep = snapshot.roles.sweep.policy.Statement as Array<{ Sid: string; Resource: string | string[] }>;
+    expect(sweep.find((statement) => statement.Sid === 'DeleteWorkObjects')?.Resource).toMatch(/^arn:aws:s3:::imgflow-outputs-000000000000-us-east-1\/work\/\*$/);
+    expect(sweep.find((statement) => statement.Sid === 'ListJobsByStatus')?.Resource).toMatch(/:table\/imgflow-jobs\/index\/byStatus$/);
     expect(snapshot.comment).toContain(POLICIES_COMMAND);
   });
 

@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions as hcl2json returns them, not JavaScript templates.
 import { join } from 'node:path';
+import { SWEEPER_FUNCTION } from '@imgflow/contract';
 import { jobsTableDefinition } from '@imgflow/pipeline';
 import { ARCHITECTURES, FUNCTIONS as RELEASE_FUNCTIONS, artifactName } from '@imgflow/release';
 import { describe, expect, it } from 'vitest';
@@ -170,9 +171,10 @@ describe('functions', () => {
       Object.values(suffixes).map((suffix) => template?.replace('${var.artifacts_dir}/', '').replace('${function}', name).replace('${local.zip_architecture}', suffix)),
     );
     expect(names).toEqual(FUNCTION_NAMES.flatMap((name) => [`${name}-arm64.zip`, `${name}-x64.zip`]));
-    // …which are exactly the files `make package` (apps/release) writes, for the functions it packages.
-    expect([...RELEASE_FUNCTIONS]).toEqual([...FUNCTION_NAMES]);
-    expect(names).toEqual(RELEASE_FUNCTIONS.flatMap((name) => [artifactName(name, 'arm64'), artifactName(name, 'x86_64')]));
+    // …which are exactly the files `make package` (apps/release) writes for the steps; it packages the sweeper too (module sweeper's zip).
+    expect([...RELEASE_FUNCTIONS]).toEqual([...FUNCTION_NAMES, SWEEPER_FUNCTION]);
+    expect(names).toEqual(FUNCTION_NAMES.flatMap((name) => [artifactName(name, 'arm64'), artifactName(name, 'x86_64')]));
+    expect(artifactName(SWEEPER_FUNCTION, 'arm64')).toBe('sweep-arm64.zip');
     expect(Object.keys(ARCHITECTURES)).toEqual(Object.keys(suffixes));
   });
 
@@ -320,6 +322,8 @@ describe('image-pipeline', () => {
         // names and ARNs of everything it creates
         ...['alarm_arns', 'dead_letter_queue_arn', 'event_rule_arn', 'event_rule_name', 'function_arns', 'jobs_table_arn', 'jobs_table_index_arns'],
         ...['log_group_arns', 'log_group_names', 'output_bucket_arn', 'role_arns', 'role_policy_json', 'state_machine_name', 'upload_bucket_arn'],
+        // the sweeper's (null when sweeper_enabled = false)
+        ...['sweeper_dead_letter_queue_arn', 'sweeper_function_arn', 'sweeper_function_name', 'sweeper_log_group_name', 'sweeper_rule_arn'],
       ].sort(),
     );
   });

@@ -221,12 +221,13 @@ describe('module composition', () => {
   it('image-pipeline passes every child module only inputs it declares, and all it requires', async () => {
     const pipeline = await loadModule('image-pipeline');
     const calls = Object.entries(pipeline.module ?? {}) as [string, Record<string, unknown>[]][];
-    expect(calls.map(([name]) => name).sort()).toEqual(['alarms', 'functions', 'ledger', 'notifications', 'storage', 'trigger', 'workflow']);
+    expect(calls.map(([name]) => name).sort()).toEqual(['alarms', 'functions', 'ledger', 'notifications', 'storage', 'sweeper', 'trigger', 'workflow']);
     for (const [name, [call]] of calls) {
       const source = String(call?.source);
       expect(source).toBe(`../${name}`);
       const declared = blocks(await loadDir(join(moduleDir('image-pipeline'), source)), 'variable');
-      const passed = Object.keys(call ?? {}).filter((key) => key !== 'source');
+      // count is a meta-argument (the sweeper's toggle), not an input.
+      const passed = Object.keys(call ?? {}).filter((key) => key !== 'source' && key !== 'count');
       expect(passed.filter((key) => !(key in declared)), `${name}: unknown inputs`).toEqual([]);
       const required = Object.entries(declared).filter(([, body]) => !('default' in body)).map(([variable]) => variable);
       expect(required.filter((variable) => !passed.includes(variable)), `${name}: missing inputs`).toEqual([]);

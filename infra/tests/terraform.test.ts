@@ -6,7 +6,7 @@ import { basename, join, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { terraformMissing } from '../scripts/render-policies.mjs';
-import { ENVS_DIR, EXAMPLE_NAMES, FUNCTION_NAMES, MODULES_DIR, MODULE_NAMES } from './hcl.js';
+import { ARTIFACT_NAMES, ENVS_DIR, EXAMPLE_NAMES, MODULES_DIR, MODULE_NAMES } from './hcl.js';
 
 const run = promisify(execFile);
 
@@ -53,7 +53,7 @@ describe.skipIf(missing !== undefined)('terraform (real binary, offline provider
     await cp(ENVS_DIR, join(work, 'envs'), { recursive: true, filter: noWorkingFiles });
     artifacts = join(work, 'artifacts');
     await mkdir(artifacts);
-    for (const name of FUNCTION_NAMES) {
+    for (const name of ARTIFACT_NAMES) {
       for (const arch of ['arm64', 'x64']) await writeFile(join(artifacts, `${name}-${arch}.zip`), `placeholder ${name} ${arch}`);
     }
     // Two at a time: each init links the provider and reads the module tree.
@@ -82,7 +82,7 @@ describe.skipIf(missing !== undefined)('terraform (real binary, offline provider
 
   it('runs terraform test wherever there are tests (every example, the environment, the modules with IAM or options)', () => {
     const tested = TESTED.map(([group, name]) => `${group}/${name}`);
-    expect(tested).toEqual(expect.arrayContaining(['envs/dev', ...['functions', 'workflow', 'trigger', 'storage', 'image-pipeline'].map((name) => `modules/${name}`)]));
+    expect(tested).toEqual(expect.arrayContaining(['envs/dev', ...['functions', 'workflow', 'trigger', 'sweeper', 'storage', 'image-pipeline'].map((name) => `modules/${name}`)]));
     expect(tested).toEqual(expect.arrayContaining(EXAMPLE_NAMES.map((name) => `modules/image-pipeline/examples/${name}`)));
   });
 

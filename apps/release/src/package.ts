@@ -4,18 +4,18 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { STEP_NAMES, type StepName, step } from '@imgflow/contract';
+import { FUNCTION_KEYS, type FunctionKey, functionPackage } from '@imgflow/contract';
 import { filesUnder, writeDeterministicZip } from './zip.js';
 
 const run = promisify(execFile);
 
-/** The Lambda functions: the workflow contract's steps, one workspace package each. */
-export const FUNCTIONS: readonly StepName[] = STEP_NAMES;
-export type FunctionName = StepName;
+/** The Lambda functions: the workflow contract's steps, then its sweeper, one workspace package each. */
+export const FUNCTIONS: readonly FunctionKey[] = FUNCTION_KEYS;
+export type FunctionName = FunctionKey;
 
-/** The workspace folder of a step's package (`@imgflow/fn-resize` → packages/fn-resize). */
+/** The workspace folder of a function's package (`@imgflow/fn-resize` → packages/fn-resize). */
 function packageDir(root: string, name: FunctionName): string {
-  return join(root, 'packages', step(name).package.replace('@imgflow/', ''));
+  return join(root, 'packages', functionPackage(name).replace('@imgflow/', ''));
 }
 
 /** Lambda's architecture names, and the npm/zip names for them. */
@@ -42,6 +42,8 @@ function skip(path: string): boolean {
     path === 'pnpm-lock.yaml' ||
     path === 'pnpm-workspace.yaml' ||
     path === 'package.json' ||
+    // The package's own README (pnpm deploy copies it): documentation, not code.
+    path === 'README.md' ||
     path.startsWith('dist/') ||
     path.startsWith('src/') ||
     path.startsWith('node_modules/.bin') ||
@@ -67,7 +69,7 @@ export async function packageFunction(root: string, name: FunctionName, architec
   try {
     await run(
       'pnpm',
-      ['--filter', step(name).package, 'deploy', '--prod', `--cpu=${cpu}`, '--os=linux', '--libc=glibc', '--config.node-linker=hoisted', stage],
+      ['--filter', functionPackage(name), 'deploy', '--prod', `--cpu=${cpu}`, '--os=linux', '--libc=glibc', '--config.node-linker=hoisted', stage],
       { cwd: root, maxBuffer: 16 * 1024 * 1024 },
     );
     const files = await filesUnder(stage, skip);

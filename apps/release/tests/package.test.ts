@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
-import { type Artifact, artifactName, packageFunction } from '../src/index.js';
+import { type Artifact, FUNCTIONS, artifactName, packageFunction } from '../src/index.js';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -87,6 +87,13 @@ describe('Lambda artifacts', () => {
     const paths = (await readZip(notify.zip)).map((entry) => entry.path).sort();
     expect(paths).toEqual(['index.mjs', 'package.json']);
     expect(notify.bytes).toBeLessThan(1024 * 1024);
+  });
+
+  it('packages the sweeper from the contract (sweep-<arch>.zip), without sharp', async () => {
+    expect(FUNCTIONS).toEqual(['validate', 'resize', 'filter', 'optimize', 'notify', 'sweep']);
+    const sweep = await packageFunction(root, 'sweep', 'x86_64', out);
+    expect(sweep.zip).toBe(join(out, 'sweep-x64.zip'));
+    expect((await readZip(sweep.zip)).map((entry) => entry.path).sort()).toEqual(['index.mjs', 'package.json']);
   });
 
   it('loads on Node from the zip alone: an x86_64 handler answers with its named configuration error', async () => {

@@ -121,3 +121,39 @@ module "alarms" {
 
   tags = var.tags
 }
+
+# Ends the jobs whose execution died without recording an outcome (Express's 5-minute limit
+# skips NotifyError), and sends missed notifications. Outside the workflow: nothing in the ASL
+# knows about it.
+module "sweeper" {
+  source = "../sweeper"
+  count  = var.sweeper_enabled ? 1 : 0
+
+  name                = var.name
+  artifacts_dir       = var.artifacts_dir
+  architecture        = var.architecture
+  schedule_expression = var.sweeper_schedule_expression
+
+  output_bucket_name = module.storage.output_bucket_name
+  output_bucket_arn  = module.storage.output_bucket_arn
+  output_prefix      = var.output_prefix
+  work_prefix        = var.work_prefix
+  assets_prefix      = var.assets_prefix
+  jobs_table_name    = module.ledger.table_name
+  jobs_table_arn     = module.ledger.table_arn
+  status_index_arn   = module.ledger.index_arns["byStatus"]
+  success_topic_arn  = module.notifications.success_topic_arn
+  error_topic_arn    = module.notifications.error_topic_arn
+
+  log_retention_days = var.log_retention_days
+  tracing_mode       = local.tracing_mode
+  kms_key_arn        = var.kms_key_arn
+
+  role_path                 = var.role_path
+  role_permissions_boundary = var.role_permissions_boundary
+  extra_policy_statements   = lookup(var.extra_policy_statements, "sweep", [])
+  create_role               = !contains(keys(var.existing_role_arns), "sweep")
+  existing_role_arn         = lookup(var.existing_role_arns, "sweep", null)
+
+  tags = var.tags
+}

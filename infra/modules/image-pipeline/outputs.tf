@@ -69,13 +69,13 @@ output "function_arns" {
 }
 
 output "role_arns" {
-  description = "IAM role ARNs by role: validate, resize, filter, optimize, notify (the functions), workflow (the state machine), trigger (EventBridge); created here or from existing_role_arns."
-  value       = merge(module.functions.role_arns, { workflow = module.workflow.role_arn, trigger = module.trigger.role_arn })
+  description = "IAM role ARNs by role: validate, resize, filter, optimize, notify (the functions), workflow (the state machine), trigger (EventBridge), sweep (the sweeper, when sweeper_enabled); created here or from existing_role_arns."
+  value       = merge(module.functions.role_arns, { workflow = module.workflow.role_arn, trigger = module.trigger.role_arn }, { for sweeper in module.sweeper : "sweep" => sweeper.role_arn })
 }
 
 output "role_policy_json" {
   description = "The least-privilege policy of each role (JSON), by role as in role_arns: what a central IAM process attaches to the roles it passes in existing_role_arns."
-  value       = merge(module.functions.role_policy_json, { workflow = module.workflow.role_policy_json, trigger = module.trigger.role_policy_json })
+  value       = merge(module.functions.role_policy_json, { workflow = module.workflow.role_policy_json, trigger = module.trigger.role_policy_json }, { for sweeper in module.sweeper : "sweep" => sweeper.role_policy_json })
 }
 
 output "log_group_names" {
@@ -106,4 +106,29 @@ output "dead_letter_queue_arn" {
 output "alarm_arns" {
   description = "CloudWatch alarm ARNs, by alarm (executions-failed, executions-timed-out, dead-letters, <step>-errors, <step>-throttles)."
   value       = module.alarms.alarm_arns
+}
+
+output "sweeper_function_name" {
+  description = "Name of the sweeper function (<name>-sweep); null when sweeper_enabled = false."
+  value       = one(module.sweeper[*].function_name)
+}
+
+output "sweeper_function_arn" {
+  description = "ARN of the sweeper function; null when sweeper_enabled = false."
+  value       = one(module.sweeper[*].function_arn)
+}
+
+output "sweeper_rule_arn" {
+  description = "ARN of the EventBridge rule that runs the sweeper on its schedule; null when sweeper_enabled = false."
+  value       = one(module.sweeper[*].rule_arn)
+}
+
+output "sweeper_dead_letter_queue_arn" {
+  description = "ARN of the queue holding scheduled events that could not invoke the sweeper; null when sweeper_enabled = false."
+  value       = one(module.sweeper[*].dead_letter_queue_arn)
+}
+
+output "sweeper_log_group_name" {
+  description = "Name of the sweeper's log group; null when sweeper_enabled = false."
+  value       = one(module.sweeper[*].log_group_name)
 }

@@ -255,7 +255,7 @@ variable "role_permissions_boundary" {
 }
 
 variable "extra_policy_statements" {
-  description = "Statements added to a role's policy, by role: validate, resize, filter, optimize, notify (the functions), workflow (the state machine), trigger (EventBridge). E.g. kms:Decrypt on the key of an existing upload bucket for the functions that read uploads. effect defaults to Allow; an Allow may not use \"*\" or \"<service>:*\" actions. Ignored for roles in existing_role_arns."
+  description = "Statements added to a role's policy, by role: validate, resize, filter, optimize, notify (the functions), workflow (the state machine), trigger (EventBridge), sweep (the sweeper). E.g. kms:Decrypt on the key of an existing upload bucket for the functions that read uploads. effect defaults to Allow; an Allow may not use \"*\" or \"<service>:*\" actions. Ignored for roles in existing_role_arns."
   type = map(list(object({
     sid       = optional(string)
     effect    = optional(string, "Allow")
@@ -270,8 +270,8 @@ variable "extra_policy_statements" {
   default = {}
 
   validation {
-    condition     = length(setsubtract(keys(var.extra_policy_statements), ["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger"])) == 0
-    error_message = "extra_policy_statements keys must be among validate, resize, filter, optimize, notify, workflow, trigger."
+    condition     = length(setsubtract(keys(var.extra_policy_statements), ["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger", "sweep"])) == 0
+    error_message = "extra_policy_statements keys must be among validate, resize, filter, optimize, notify, workflow, trigger, sweep."
   }
 
   validation {
@@ -296,17 +296,34 @@ variable "extra_policy_statements" {
 }
 
 variable "existing_role_arns" {
-  description = "Roles to use instead of creating them, by role: validate, resize, filter, optimize, notify (trust lambda.amazonaws.com), workflow (states.amazonaws.com), trigger (events.amazonaws.com). For accounts where a central IAM process owns roles: give each the policy from the role_policy_json output. Unlisted roles are created here."
+  description = "Roles to use instead of creating them, by role: validate, resize, filter, optimize, notify (trust lambda.amazonaws.com), workflow (states.amazonaws.com), trigger (events.amazonaws.com), sweep (lambda.amazonaws.com). For accounts where a central IAM process owns roles: give each the policy from the role_policy_json output. Unlisted roles are created here."
   type        = map(string)
   default     = {}
 
   validation {
-    condition     = length(setsubtract(keys(var.existing_role_arns), ["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger"])) == 0
-    error_message = "existing_role_arns keys must be among validate, resize, filter, optimize, notify, workflow, trigger."
+    condition     = length(setsubtract(keys(var.existing_role_arns), ["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger", "sweep"])) == 0
+    error_message = "existing_role_arns keys must be among validate, resize, filter, optimize, notify, workflow, trigger, sweep."
   }
 
   validation {
     condition     = alltrue([for arn in values(var.existing_role_arns) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
     error_message = "Each existing role ARN must be an IAM role ARN (arn:aws:iam::<account>:role/<path><name>)."
+  }
+}
+
+variable "sweeper_enabled" {
+  description = "Deploy the sweeper (module sweeper): on a schedule it ends the jobs whose execution died without recording an outcome (an Express execution past its 5 minutes) FAILED, removes their work objects and publishes job.failed, and sends the notifications finished jobs never got. Needs sweep-<arch>.zip in artifacts_dir."
+  type        = bool
+  default     = true
+}
+
+variable "sweeper_schedule_expression" {
+  description = "How often the sweeper runs (EventBridge schedule expression, rate(...) or cron(...)). null: the workflow contract's default (contract.json sweeper.schedule, rate(5 minutes))."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.sweeper_schedule_expression == null || try(can(regex("^(rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)|cron\\(\\S+( \\S+){5}\\))$", var.sweeper_schedule_expression)), false)
+    error_message = "sweeper_schedule_expression must be null, rate(<n> <unit>) (e.g. rate(1 minute), rate(5 minutes)) or cron(<6 fields>)."
   }
 }

@@ -28,10 +28,35 @@ const StepSchema = z.strictObject({
   errors: z.array(errorName),
 });
 
+/**
+ * An EventBridge schedule expression: `rate(<n> <unit>)` (singular unit for 1) or `cron(…)`.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
+ */
+export const SCHEDULE_PATTERN = /^(rate\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\)|cron\(\S+( \S+){5}\))$/;
+
+/**
+ * The sweeper: a scheduled function outside the workflow that ends the jobs whose execution died
+ * without recording an outcome (an Express execution past its 5 minutes never runs NotifyError).
+ */
+const SweeperSchema = z.strictObject({
+  /** Its function's key: the deployed function is `<deployment>-sweep`, its zip `sweep-<arch>.zip`. */
+  function: z.literal('sweep'),
+  package: z.literal('@imgflow/fn-sweep'),
+  memory_mb: z.number().int().min(128).max(10240),
+  timeout_seconds: z.number().int().min(1).max(900),
+  /** How often it runs (EventBridge schedule expression). */
+  schedule: z.string().regex(SCHEDULE_PATTERN),
+  /** At most this many jobs ended or notified per run; the next run takes the rest. */
+  max_jobs_per_run: z.number().int().min(1),
+  description: z.string().min(1),
+  /** The reason an abandoned job is recorded FAILED with: a declared error of kind `fail`, and its reason code. */
+  abandoned: z.strictObject({ error: errorName, code: z.string().regex(/^[A-Z][A-Z0-9_]+$/) }),
+});
+
 const ErrorSchema = z.strictObject({
   kind: z.enum(ERROR_KINDS),
   /** The package whose class raises it, or `aws` for errors the platform raises. */
-  source: z.enum(['@imgflow/image-core', '@imgflow/pipeline', 'aws']),
+  source: z.enum(['@imgflow/image-core', '@imgflow/pipeline', '@imgflow/fn-sweep', 'aws']),
   description: z.string().min(1),
 });
 
@@ -68,6 +93,7 @@ export const ContractSchema = z
       environment_reserved_bytes: z.number().int().nonnegative(),
     }),
     steps: z.record(z.string().regex(/^[a-z]+$/), StepSchema),
+    sweeper: SweeperSchema,
     platform_errors: z.array(errorName),
     errors: z.record(errorName, ErrorSchema),
   })
@@ -93,8 +119,15 @@ export const ContractSchema = z
       if (contract.errors[name]?.source !== 'aws') context.addIssue({ code: 'custom', path: ['platform_errors'], message: `${name} must have source "aws"` });
       used.add(name);
     }
+    const abandoned = contract.sweeper.abandoned.error;
+    if (!declared.has(abandoned)) context.addIssue({ code: 'custom', path: ['sweeper', 'abandoned', 'error'], message: `The sweeper records ${abandoned}, which errors does not declare` });
+    else if (contract.errors[abandoned]?.kind !== 'fail') context.addIssue({ code: 'custom', path: ['sweeper', 'abandoned', 'error'], message: `The sweeper records ${abandoned} as FAILED: its kind must be "fail"` });
+    used.add(abandoned);
+    if (Object.hasOwn(contract.steps, contract.sweeper.function)) {
+      context.addIssue({ code: 'custom', path: ['sweeper', 'function'], message: `The sweeper's function ${contract.sweeper.function} has the name of a step` });
+    }
     for (const name of declared) {
-      if (!used.has(name)) context.addIssue({ code: 'custom', path: ['errors', name], message: `${name} is declared but no step raises it` });
+      if (!used.has(name)) context.addIssue({ code: 'custom', path: ['errors', name], message: `${name} is declared but no step raises it (nor the sweeper records it)` });
     }
   });
 
@@ -104,6 +137,11 @@ export type StepName = keyof typeof raw.steps;
 /** Every error name the workflow knows: the code's error classes and the platform's. */
 export type ErrorName = keyof typeof raw.errors;
 export type StepDefinition = z.output<typeof StepSchema>;
+export type SweeperDefinition = z.output<typeof SweeperSchema>;
+/** The sweeper's function key (`sweep`). */
+export type SweeperFunction = SweeperDefinition['function'];
+/** Every Lambda function of a deployment: the steps', then the sweeper's. */
+export type FunctionKey = StepName | SweeperFunction;
 
 function load(): Contract {
   const parsed = ContractSchema.safeParse(raw);
@@ -117,8 +155,24 @@ function load(): Contract {
 /** The contract, checked against its schema when this module loads. */
 export const contract: Contract = load();
 
-/** The steps in workflow order. */
+/** The steps in workflow order: the workflow's Task functions (the sweeper is not one: see FUNCTION_KEYS). */
 export const STEP_NAMES = Object.keys(contract.steps) as StepName[];
+
+/** The sweeper's function key, `sweep`. */
+export const SWEEPER_FUNCTION: SweeperFunction = contract.sweeper.function;
+
+/** Every Lambda function a deployment packages and deploys: the steps in workflow order, then the sweeper. */
+export const FUNCTION_KEYS: readonly FunctionKey[] = [...STEP_NAMES, SWEEPER_FUNCTION];
+
+/** The sweeper's settings: package, memory, timeout, schedule, batch limit, the reason it records. */
+export function sweeper(): SweeperDefinition {
+  return contract.sweeper;
+}
+
+/** The workspace package of a function (a step's or the sweeper's). */
+export function functionPackage(name: FunctionKey): string {
+  return name === SWEEPER_FUNCTION ? contract.sweeper.package : step(name).package;
+}
 
 export function step(name: StepName): StepDefinition {
   return contract.steps[name] as StepDefinition;
@@ -145,8 +199,8 @@ export function stepOfState(state: string): StepName | undefined {
   return STEP_NAMES.find((name) => step(name).states.includes(state));
 }
 
-/** The deployed function of a step: `<deployment name>-<step>` (imgflow-validate, …). */
-export function functionName(deployment: string, name: StepName): string {
+/** The deployed function of a step or of the sweeper: `<deployment name>-<key>` (imgflow-validate, …, imgflow-sweep). */
+export function functionName(deployment: string, name: FunctionKey): string {
   return `${deployment}-${name}`;
 }
 

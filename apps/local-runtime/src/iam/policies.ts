@@ -12,8 +12,8 @@ const here = dirname(fileURLToPath(import.meta.url));
  */
 export const RENDERED_POLICIES_PATH = [join(here, 'rendered-policies.json'), join(here, '..', 'src', 'iam', 'rendered-policies.json')].find((path) => existsSync(path)) as string;
 
-/** The five functions (by step), the state machine (workflow) and EventBridge's rule (trigger). */
-export const ROLE_KEYS = ['validate', 'resize', 'filter', 'optimize', 'notify', 'workflow', 'trigger'] as const;
+/** The five functions (by step), the state machine (workflow), EventBridge's rule (trigger) and the scheduled sweeper (sweep). */
+export const ROLE_KEYS = ['validate', 'resize', 'filter', 'optimize', 'notify', 'workflow', 'trigger', 'sweep'] as const;
 export type RoleKey = (typeof ROLE_KEYS)[number];
 
 export interface PolicyStatement {

@@ -35,8 +35,8 @@ run "names_every_role_after_its_region" {
   }
 
   assert {
-    condition     = toset(keys(output.role_arns)) == toset(["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger"])
-    error_message = "role_arns lists all seven roles"
+    condition     = toset(keys(output.role_arns)) == toset(["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger", "sweep"])
+    error_message = "role_arns lists all eight roles (the sweeper's included)"
   }
 }
 
@@ -70,6 +70,7 @@ run "takes_roles_from_a_central_iam_process" {
       validate = "arn:aws:iam::123456789012:role/central/imgflow-validate"
       workflow = "arn:aws:iam::123456789012:role/central/imgflow-workflow"
       trigger  = "arn:aws:iam::123456789012:role/central/imgflow-trigger"
+      sweep    = "arn:aws:iam::123456789012:role/central/imgflow-sweep"
     }
   }
 
@@ -79,7 +80,7 @@ run "takes_roles_from_a_central_iam_process" {
   }
 
   assert {
-    condition     = toset(keys(module.functions.role_names)) == toset(["resize", "filter", "optimize", "notify"]) && module.workflow.role_name == null && module.trigger.role_name == null
+    condition     = toset(keys(module.functions.role_names)) == toset(["resize", "filter", "optimize", "notify"]) && module.workflow.role_name == null && module.trigger.role_name == null && module.sweeper[0].role_name == null && output.role_arns["sweep"] == var.existing_role_arns["sweep"]
     error_message = "no role is created where an existing one is given"
   }
 
@@ -139,4 +140,44 @@ run "refuses_a_prefix_without_a_trailing_slash" {
   }
 
   expect_failures = [var.work_prefix]
+}
+
+run "runs_the_sweeper_on_the_contracts_schedule" {
+  command = plan
+
+  assert {
+    condition     = length(module.sweeper) == 1 && module.sweeper[0].schedule_expression == "rate(5 minutes)"
+    error_message = "the sweeper is deployed by default, on the contract's schedule"
+  }
+
+  assert {
+    condition     = module.sweeper[0].role_name == "imgflow-test-sweep-eu-west-1"
+    error_message = "the sweeper's role is <name>-sweep-<region>"
+  }
+}
+
+run "takes_a_sweeper_schedule" {
+  command = plan
+
+  variables {
+    sweeper_schedule_expression = "rate(1 minute)"
+  }
+
+  assert {
+    condition     = module.sweeper[0].schedule_expression == "rate(1 minute)"
+    error_message = "sweeper_schedule_expression reaches the rule"
+  }
+}
+
+run "leaves_the_sweeper_out_when_disabled" {
+  command = plan
+
+  variables {
+    sweeper_enabled = false
+  }
+
+  assert {
+    condition     = length(module.sweeper) == 0 && output.sweeper_function_name == null && !contains(keys(output.role_arns), "sweep")
+    error_message = "sweeper_enabled = false deploys no sweeper and lists no sweep role"
+  }
 }

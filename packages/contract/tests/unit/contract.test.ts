@@ -2,16 +2,21 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   ContractSchema,
+  FUNCTION_KEYS,
+  SCHEDULE_PATTERN,
   STEP_NAMES,
+  SWEEPER_FUNCTION,
   contract,
   contractJsonSchema,
   errorKind,
   errorNames,
   functionName,
+  functionPackage,
   retryErrors,
   step,
   stepOfFunction,
   stepOfState,
+  sweeper,
 } from '../../src/index.js';
 
 const CONTRACT_PATH = new URL('../../../../infra/modules/workflow/contract.json', import.meta.url);
@@ -73,7 +78,7 @@ describe('the workflow contract', () => {
 
     const unused = raw() as { errors: Record<string, unknown> };
     unused.errors.OrphanError = { kind: 'fail', source: '@imgflow/pipeline', description: 'nobody raises it' };
-    expect(ContractSchema.safeParse(unused).error?.issues[0]?.message).toBe('OrphanError is declared but no step raises it');
+    expect(ContractSchema.safeParse(unused).error?.issues[0]?.message).toBe('OrphanError is declared but no step raises it (nor the sweeper records it)');
 
     const twice = raw() as { steps: { filter: { states: string[] } } };
     twice.steps.filter.states.push('ResizeImage');
@@ -82,6 +87,36 @@ describe('the workflow contract', () => {
     const badKind = raw() as { errors: { InvalidImageError: { kind: string } } };
     badKind.errors.InvalidImageError.kind = 'maybe';
     expect(ContractSchema.safeParse(badKind).success).toBe(false);
+  });
+
+  it('declares the sweeper outside the steps: its own function, package, schedule and the reason it records', () => {
+    expect(STEP_NAMES).not.toContain('sweep');
+    expect(SWEEPER_FUNCTION).toBe('sweep');
+    expect(FUNCTION_KEYS).toEqual([...STEP_NAMES, 'sweep']);
+    expect(functionName('imgflow', SWEEPER_FUNCTION)).toBe('imgflow-sweep');
+    expect(functionPackage('sweep')).toBe('@imgflow/fn-sweep');
+    expect(functionPackage('resize')).toBe('@imgflow/fn-resize');
+    expect(stepOfFunction('imgflow', 'imgflow-sweep')).toBeUndefined();
+    expect(sweeper()).toMatchObject({ package: '@imgflow/fn-sweep', memory_mb: 256, timeout_seconds: 60, schedule: 'rate(5 minutes)' });
+    expect(sweeper().abandoned).toEqual({ error: 'ExecutionAbandonedError', code: 'EXECUTION_ABANDONED' });
+    expect(errorKind(sweeper().abandoned.error)).toBe('fail');
+    // Recorded by the sweeper, never raised by a Task: no Retry or Catch lists it.
+    for (const name of STEP_NAMES) expect(step(name).errors).not.toContain('ExecutionAbandonedError');
+  });
+
+  it('accepts EventBridge schedule expressions and refuses others', () => {
+    for (const good of ['rate(1 minute)', 'rate(5 minutes)', 'rate(1 hour)', 'rate(12 hours)', 'cron(0/5 * * * ? *)']) expect(good).toMatch(SCHEDULE_PATTERN);
+    for (const bad of ['rate(5 minute)', 'rate(1 minutes)', 'rate(0 minutes)', 'every 5 minutes', 'cron(* * *)']) expect(bad).not.toMatch(SCHEDULE_PATTERN);
+  });
+
+  it('refuses a sweeper reason that is undeclared or not of kind fail', () => {
+    const undeclared = raw() as { sweeper: { abandoned: { error: string } } };
+    undeclared.sweeper.abandoned.error = 'GoneError';
+    expect(ContractSchema.safeParse(undeclared).error?.issues.map((issue) => issue.message)).toContain('The sweeper records GoneError, which errors does not declare');
+
+    const retried = raw() as { errors: { ExecutionAbandonedError: { kind: string } } };
+    retried.errors.ExecutionAbandonedError.kind = 'retry';
+    expect(ContractSchema.safeParse(retried).error?.issues[0]?.message).toBe('The sweeper records ExecutionAbandonedError as FAILED: its kind must be "fail"');
   });
 
   it('matches its committed JSON Schema (pnpm --filter @imgflow/contract schema rewrites it)', () => {

@@ -45,6 +45,10 @@ module "image_pipeline" {
   key_prefix    = "incoming/"
   key_suffixes  = [".jpg", ".jpeg", ".png", ".webp", ".heic"]
 
+  # The sweeper (on by default) ends jobs whose execution died; here every 10 minutes.
+  sweeper_enabled             = true
+  sweeper_schedule_expression = "rate(10 minutes)"
+
   subscriptions = [
     {
       topic         = "success"

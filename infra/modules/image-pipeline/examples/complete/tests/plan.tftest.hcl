@@ -23,8 +23,13 @@ run "plans_every_option" {
   }
 
   assert {
-    condition     = toset(keys(module.image_pipeline.role_arns)) == toset(["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger"])
-    error_message = "seven roles, the trigger's supplied from outside the module"
+    condition     = toset(keys(module.image_pipeline.role_arns)) == toset(["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger", "sweep"])
+    error_message = "eight roles (the sweeper's included), the trigger's supplied from outside the module"
+  }
+
+  assert {
+    condition     = module.image_pipeline.sweeper_function_name == "imgflow-complete-sweep"
+    error_message = "the sweeper is deployed, <name>-sweep"
   }
 
   assert {
