@@ -2,7 +2,8 @@ import { copyFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/emulator-main.ts'],
+  // lambda-entry: each Lambda execution environment (a forked child) runs the built file.
+  entry: { index: 'src/index.ts', 'emulator-main': 'src/emulator-main.ts', 'lambda-entry': 'src/lambda/entry.ts' },
   format: ['esm'],
   target: 'node20',
   dts: true,

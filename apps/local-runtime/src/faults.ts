@@ -10,6 +10,41 @@ export interface Fault {
   /** Milliseconds to wait before failing (or before succeeding, with `delayOnly`). */
   delayMs?: number;
   delayOnly?: boolean;
+  /**
+   * Where an SDK command's fault sits. Absent (the default): it is the call's answer, after the
+   * SDK's own retries (before the retry middleware, so one planned failure fails one call: the
+   * step's Retry sees it). `perAttempt`: it is one HTTP attempt's answer (after the retry
+   * middleware), so the SDK's retry strategy (3 attempts, standard mode, as Lambda's clients
+   * have) retries a retryable one before the handler ever sees it.
+   */
+  perAttempt?: boolean;
+}
+
+/** A planned service fault as it crosses to a function's sandbox: what to wait, what to throw. */
+export interface FaultAnswer {
+  delayMs?: number;
+  error?: SerializedError;
+}
+
+/** An error reduced to what crosses a process boundary (the service exception is rebuilt from it). */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  httpStatusCode?: number;
+  fault?: 'client' | 'server';
+}
+
+export function serializeError(error: unknown): SerializedError {
+  const failure = error instanceof Error ? error : new Error(String(error));
+  const { code, $metadata, $fault } = failure as { code?: unknown; $metadata?: { httpStatusCode?: number }; $fault?: unknown };
+  return {
+    name: failure.name,
+    message: failure.message,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...($metadata?.httpStatusCode !== undefined ? { httpStatusCode: $metadata.httpStatusCode } : {}),
+    ...($fault === 'client' || $fault === 'server' ? { fault: $fault } : {}),
+  };
 }
 
 /** An error as an AWS service sends it (name, HTTP status): the one the Lambda packages' unit tests use. */
@@ -88,15 +123,38 @@ export class FaultInjector {
     return failing.map((Key) => ({ Key, Code: fault.code, Message: fault.message ?? fault.code }));
   }
 
-  private async take(faults: Map<string, Fault[]>, key: string, label: string): Promise<void> {
+  /** Takes the next planned fault of `key` (counts it as fired); `perAttempt` picks the layer asking. */
+  private plan(faults: Map<string, Fault[]>, key: string, label: string, perAttempt = false): Fault | undefined {
     const queue = faults.get(key);
     const fault = queue?.[0];
-    if (!queue || !fault) return;
+    if (!queue || !fault || (fault.perAttempt ?? false) !== perAttempt) return undefined;
     fault.times -= 1;
     if (fault.times <= 0) queue.shift();
     this.fired.set(label, (this.fired.get(label) ?? 0) + 1);
+    return fault;
+  }
+
+  private async take(faults: Map<string, Fault[]>, key: string, label: string, perAttempt = false): Promise<void> {
+    const fault = this.plan(faults, key, label, perAttempt);
+    if (!fault) return;
     if (fault.delayMs) await pause(fault.delayMs);
     if (!fault.delayOnly) throw fault.error();
+  }
+
+  /**
+   * The planned fault of one SDK command (`call`: as the call's answer; `attempt`: as one HTTP
+   * attempt's), for a function running in its sandbox: there the waiting and throwing happen.
+   */
+  answerCommand(service: Service, command: string, layer: 'call' | 'attempt'): FaultAnswer {
+    const key = `${service}:${command}`;
+    const fault = this.plan(this.serviceFaults, key, key, layer === 'attempt');
+    if (!fault) return {};
+    return { ...(fault.delayMs ? { delayMs: fault.delayMs } : {}), ...(fault.delayOnly ? {} : { error: serializeError(fault.error()) }) };
+  }
+
+  /** The per-key errors planned for a DeleteObjects of these keys (a sandbox's question). */
+  answerDeleteKeys(keys: readonly string[]): Array<{ Key: string; Code: string; Message: string }> {
+    return this.takeDeleteKeys(keys);
   }
 
   /** A handler fault fails the invocation as if the handler itself had thrown it. */
@@ -109,34 +167,74 @@ export class FaultInjector {
     return run();
   }
 
-  /** Adds a middleware to each client that fails the planned commands before they are sent. */
+  /** Adds the fault middleware to each client (see attachFaultMiddleware), the faults taken here. */
   attachTo(clients: AwsClients): void {
-    const services: Array<[Service, { middlewareStack: AwsClients['s3']['middlewareStack'] }]> = [
-      ['s3', clients.s3],
-      ['sns', clients.sns as unknown as { middlewareStack: AwsClients['s3']['middlewareStack'] }],
-      ['dynamodb', clients.dynamo as unknown as { middlewareStack: AwsClients['s3']['middlewareStack'] }],
-    ];
-    for (const [service, client] of services) {
-      client.middlewareStack.add(
-        (next, context) => async (args) => {
-          const key = `${service}:${context.commandName ?? ''}`;
-          await this.take(this.serviceFaults, key, key);
-          return next(args);
-        },
-        { step: 'initialize', name: 'imgflowFaultInjection' },
-      );
-    }
-    clients.s3.middlewareStack.add(
+    attachFaultMiddleware(clients, {
+      command: async (service, command, layer) => {
+        const key = `${service}:${command}`;
+        await this.take(this.serviceFaults, key, key, layer === 'attempt');
+        return {};
+      },
+      deleteKeys: async (keys) => this.takeDeleteKeys(keys),
+    });
+  }
+}
+
+/** Where the fault middleware gets its faults: the injector itself, or (in a sandbox) the injector over IPC. */
+export interface FaultSource {
+  /** Waits and throws as planned, or answers what to wait and throw. */
+  command(service: Service, command: string, layer: 'call' | 'attempt'): Promise<FaultAnswer>;
+  deleteKeys(keys: readonly string[]): Promise<Array<{ Key: string; Code: string; Message: string }>>;
+}
+
+type MiddlewareStack = AwsClients['s3']['middlewareStack'];
+type RelativeMiddleware = Parameters<MiddlewareStack['addRelativeTo']>[0];
+
+/**
+ * Adds the fault middleware to each client. A call's faults sit in `initialize` (before the
+ * retry middleware: the SDK does not retry them, the step's Retry does); an attempt's faults
+ * right after the retry middleware (`finalizeRequest`, re-run by the SDK's retry strategy on
+ * each attempt); DeleteObjects' per-key errors in `build` (a header the S3 emulator answers).
+ * `rebuild` turns an answered error into the exception the SDK would throw.
+ */
+export function attachFaultMiddleware(clients: AwsClients, source: FaultSource, rebuild?: (service: Service, error: SerializedError) => Error): void {
+  const services: Array<[Service, { middlewareStack: MiddlewareStack }]> = [
+    ['s3', clients.s3],
+    ['sns', clients.sns as unknown as { middlewareStack: MiddlewareStack }],
+    ['dynamodb', clients.dynamo as unknown as { middlewareStack: MiddlewareStack }],
+  ];
+  const apply = async (service: Service, answer: FaultAnswer) => {
+    if (answer.delayMs) await pause(answer.delayMs);
+    if (answer.error) throw rebuild ? rebuild(service, answer.error) : Object.assign(new Error(answer.error.message), { name: answer.error.name });
+  };
+  for (const [service, client] of services) {
+    client.middlewareStack.add(
       (next, context) => async (args) => {
-        if (context.commandName === 'DeleteObjectsCommand') {
-          const input = args.input as { Delete?: { Objects?: Array<{ Key?: string }> } };
-          const errors = this.takeDeleteKeys((input.Delete?.Objects ?? []).map((object) => object.Key ?? ''));
-          const request = args.request as { headers?: Record<string, string> };
-          if (errors.length > 0 && request.headers) request.headers[DELETE_ERRORS_HEADER] = encodeURIComponent(JSON.stringify(errors));
-        }
+        await apply(service, await source.command(service, context.commandName ?? '', 'call'));
         return next(args);
       },
-      { step: 'build', name: 'imgflowDeleteKeysFaults' },
+      { step: 'initialize', name: 'imgflowFaultInjection' },
     );
+    const attempt = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      await apply(service, await source.command(service, context.commandName ?? '', 'attempt'));
+      return next(args);
+    };
+    client.middlewareStack.addRelativeTo(attempt as unknown as RelativeMiddleware, {
+      relation: 'after',
+      toMiddleware: 'retryMiddleware',
+      name: 'imgflowAttemptFaultInjection',
+    });
   }
+  clients.s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'DeleteObjectsCommand') {
+        const input = args.input as { Delete?: { Objects?: Array<{ Key?: string }> } };
+        const errors = await source.deleteKeys((input.Delete?.Objects ?? []).map((object) => object.Key ?? ''));
+        const request = args.request as { headers?: Record<string, string> };
+        if (errors.length > 0 && request.headers) request.headers[DELETE_ERRORS_HEADER] = encodeURIComponent(JSON.stringify(errors));
+      }
+      return next(args);
+    },
+    { step: 'build', name: 'imgflowDeleteKeysFaults' },
+  );
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetBucketVersioningCommand, GetObjectTaggingCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetBucketVersioningCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -35,8 +35,12 @@ import {
 import { type AslDefinition, LOCAL_ACCOUNT, LOCAL_DEPLOYMENT, LOCAL_REGION, type RetrySettings, localAslVariables, renderDefinition, taskStates } from './asl.js';
 import { type Emulators, LOCAL_CREDENTIALS, startEmulators } from './emulators.js';
 import { FaultInjector } from './faults.js';
-import { type DeadLetter, IamEnforcer, type PolicyRemovals, attachIam, authorizeInvoke, authorizeStartExecution } from './iam/index.js';
+import { type DeadLetter, IamEnforcer, type PolicyRemovals, attachIam, authorizeInvoke, authorizeStartExecution, objectTagReader } from './iam/index.js';
+import { LambdaSandbox, type LambdaFunctionSpec, withTimeout } from './lambda/index.js';
 import { type ExecutionListener, type ExecutionReport, WorkflowRunner } from './runner.js';
+
+// The sandbox the functions run in, part of the stack's API (`functions`).
+export * from './lambda/index.js';
 
 export interface LocalStackOptions {
   /** Persist S3 objects and the ledger here (e.g. .imgflow). Absent: temporary, removed on stop. */
@@ -53,6 +57,13 @@ export interface LocalStackOptions {
   leaseSeconds?: number;
   /** Lambda timeouts (seconds) by function name (`imgflow-resize`, …); the contract's defaults otherwise. */
   timeouts?: Record<string, number>;
+  /** Lambda memory (MB) by function name, enforced in each function's sandbox; the contract's `memory_mb` otherwise. */
+  memory?: Record<string, number>;
+  /**
+   * Reserved concurrency by function name (the functions module's `reserved_concurrency`):
+   * an invocation beyond it fails `Lambda.TooManyRequestsException`. Unreserved otherwise.
+   */
+  concurrency?: Record<string, number>;
   /**
    * Emulators already running (e.g. in another process: `spawnEmulators`), instead of starting
    * them in this one. The trigger needs the in-process S3 emulator; `execute()` works either way.
@@ -164,26 +175,30 @@ export function checkEnvironmentSize(environment: Record<string, string>): void 
 }
 
 /**
- * What Lambda does to an invocation that outlives its timeout: the invocation fails with
- * `Sandbox.Timedout`. (Locally the handler's promise is abandoned, not killed.)
+ * What Lambda's runtime adds to a function's environment, pointed at the emulators: region and
+ * credentials as the execution role's, the SDK's service-specific endpoint variables, the log
+ * level Powertools reads, UTC as Lambda's TZ.
  */
-export function withTimeout<T>(seconds: number, run: () => Promise<T>, onTimeout?: () => void): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout?.();
-      reject(Object.assign(new Error(`Task timed out after ${seconds.toFixed(2)} seconds`), { name: 'Sandbox.Timedout' }));
-    }, seconds * 1000);
-    timer.unref();
-  });
-  return Promise.race([run(), timeout]).finally(() => clearTimeout(timer));
+export function lambdaRuntimeEnvironment(emulators: Emulators, logLevel: NonNullable<LocalStackOptions['logLevel']>): Record<string, string> {
+  return {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_S3: emulators.endpoints.s3,
+    AWS_ENDPOINT_URL_DYNAMODB: emulators.endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SNS: emulators.endpoints.sns,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: logLevel,
+    TZ: ':UTC',
+  };
 }
 
 /**
- * The deps of one invocation. Lambda stops a timed-out invocation with its sandbox; locally its
- * promise runs on, so once `expired()` its every call to S3, DynamoDB or SNS fails instead: an
- * abandoned handler can write nothing after the workflow has moved on (e.g. a work object after
- * NotifyError removed the job's work prefix, or outputs for a job recorded FAILED).
+ * The deps of one in-process invocation (localHandlers without sandboxes): once `expired()`, its
+ * every call to S3, DynamoDB or SNS fails, so that an abandoned handler can write nothing after
+ * the workflow has moved on. The stack's functions run in sandboxes instead, killed at their
+ * timeout (src/lambda).
  */
 export function invocationDeps(deps: StepDeps, expired: () => boolean): StepDeps {
   const guard = <T extends object>(service: T): T =>
@@ -211,20 +226,58 @@ const HANDLERS: Record<StepName, (getDeps: () => StepDeps) => (input: never) => 
   notify: createNotifyHandler,
 };
 
+/** The factory's export name in the step's package (contract `package`): a sandbox imports it by name. */
+const HANDLER_FACTORIES: Record<StepName, string> = {
+  validate: 'createValidateHandler',
+  resize: 'createResizeHandler',
+  filter: 'createFilterHandler',
+  optimize: 'createOptimizeHandler',
+  notify: 'createNotifyHandler',
+};
+
 /** The handlers' deps: each function's own (its clients carry its role), or one set for all. */
 export type HandlerDeps = StepDeps | Record<StepName, StepDeps>;
+
+/** Each step's function in its Lambda sandbox: what the stack runs. */
+export type StepSandboxes = Record<StepName, LambdaSandbox>;
+
+function isSandboxes(functions: HandlerDeps | StepSandboxes): functions is StepSandboxes {
+  return functions !== undefined && !('config' in functions) && Object.values(functions).every((each) => each instanceof LambdaSandbox);
+}
 
 function depsOf(deps: HandlerDeps, stepName: StepName): StepDeps {
   return 'config' in deps ? (deps as StepDeps) : (deps as Record<StepName, StepDeps>)[stepName];
 }
 
+/** A step's function as the sandbox runs it: the package and factory of the contract's step, the step's role. */
+export function stepFunction(
+  stepName: StepName,
+  settings: { environment: Record<string, string>; timeouts?: Record<string, number>; memory?: Record<string, number>; concurrency?: Record<string, number> },
+): LambdaFunctionSpec {
+  const name = functionName(LOCAL_DEPLOYMENT, stepName);
+  const memoryMb = settings.memory?.[name] ?? step(stepName).memory_mb;
+  const concurrency = settings.concurrency?.[name];
+  return {
+    functionName: name,
+    package: step(stepName).package,
+    factory: HANDLER_FACTORIES[stepName],
+    role: stepName,
+    memoryMb,
+    timeoutSeconds: settings.timeouts?.[name] ?? step(stepName).timeout_seconds,
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    environment: { ...settings.environment, AWS_LAMBDA_FUNCTION_NAME: name, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb), AWS_LAMBDA_FUNCTION_VERSION: '$LATEST' },
+  };
+}
+
 /**
  * Each Task state of the definition mapped, by the function in its Resource ARN, to the real
- * handler. With `iam`, each invocation is first authorized as Step Functions' role would be.
+ * handler: in its function's sandbox (what the stack runs), or, given deps, in this process
+ * (timed out by abandoning it: see invocationDeps). With `iam`, each invocation is first
+ * authorized as Step Functions' role would be.
  */
 export function localHandlers(
   definition: AslDefinition,
-  deps: HandlerDeps,
+  functions: HandlerDeps | StepSandboxes,
   faults: FaultInjector,
   timeouts: Record<string, number> = {},
   iam?: IamEnforcer,
@@ -234,12 +287,21 @@ export function localHandlers(
     const invoked = resource.split(':').pop() ?? '';
     const stepName = stepOfFunction(LOCAL_DEPLOYMENT, invoked);
     if (!stepName) throw new Error(`Task state ${name} invokes ${resource}, which no local handler implements`);
+    if (isSandboxes(functions)) {
+      const sandbox = functions[stepName];
+      handlers[name] = async (input: unknown) => {
+        if (iam) await authorizeInvoke(iam, resource);
+        // A state's handler fault happens inside the invocation, before the function runs.
+        return sandbox.invoke(input, () => faults.aroundHandler(name, async () => undefined));
+      };
+      continue;
+    }
     const factory = HANDLERS[stepName];
     const seconds = timeouts[invoked] ?? step(stepName).timeout_seconds;
     handlers[name] = async (input: unknown) => {
       if (iam) await authorizeInvoke(iam, resource);
       let expired = false;
-      const handler = factory(() => invocationDeps(depsOf(deps, stepName), () => expired));
+      const handler = factory(() => invocationDeps(depsOf(functions, stepName), () => expired));
       return withTimeout(
         seconds,
         () => faults.aroundHandler(name, () => handler(input as never)),
@@ -272,26 +334,15 @@ async function ensureTable(client: DynamoDBClient, name: string): Promise<void> 
   await ensureJobsTable(client, name);
 }
 
-/** Reads whether an object carries tags (GetObjectTagging), for the IAM check of a tag-copying CopyObject. */
-function tagReader(s3: S3Client): (bucket: string, key: string, versionId?: string) => Promise<boolean> {
-  return async (bucket, key, versionId) => {
-    try {
-      const { TagSet = [] } = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
-      return TagSet.length > 0;
-    } catch {
-      // A missing source fails the copy itself, with the answer its role may see.
-      return false;
-    }
-  };
-}
-
 /**
  * The whole pipeline on one machine: emulators, bucket/table/topics, the rendered ASL and
  * the real handlers. Nothing here re-implements a step: it only wires.
  *
- * Each function gets its own SDK clients, and every call they make is checked against that
- * function's IAM policy as Terraform renders it (`iam`); invoking a function is checked against the
- * state machine's role, starting an execution against the EventBridge rule's role.
+ * Each function runs as Lambda runs it, in its sandbox (`functions`, src/lambda): child processes
+ * with the function's environment, memory, timeout and concurrency, and their own SDK clients,
+ * every call of which is checked against that function's IAM policy as Terraform renders it
+ * (`iam`); invoking a function is checked against the state machine's role, starting an
+ * execution against the EventBridge rule's role.
  */
 export class LocalStack {
   readonly uploadBucket = UPLOAD_BUCKET;
@@ -314,11 +365,21 @@ export class LocalStack {
     /** The runtime's own clients (start-up recovery, tests, the CLI's downloads): no role, no faults. */
     readonly clients: AwsClients,
     readonly config: PipelineConfig,
-    /** The runtime's own deps, over `clients`. The functions run with `stepDeps`. */
+    /** The runtime's own deps, over `clients`. */
     readonly deps: StepDeps,
-    /** Each function's clients: its role's policy enforced, the fault injector attached. */
+    /**
+     * Clients (and deps) in this process with each function's role: its policy enforced, the
+     * fault injector attached, as in its sandbox (but one attempt per call), to call AWS as that
+     * function would (tests). The functions themselves run in `functions`.
+     */
     readonly stepClients: Record<StepName, AwsClients>,
     readonly stepDeps: Record<StepName, StepDeps>,
+    /**
+     * Each function as Lambda runs it (src/lambda): warm child processes with the function's
+     * environment, memory, timeout and concurrency, their own clients (their role's policy, the
+     * fault injector asked over IPC). The Task states invoke these.
+     */
+    readonly functions: StepSandboxes,
     readonly definition: AslDefinition,
     readonly runner: WorkflowRunner,
     /** Inject failures into handlers and S3 calls (tests, the reliability report). */
@@ -362,17 +423,16 @@ export class LocalStack {
       sns.destroy();
 
       // The same settings, through the same parser, as a deployed function reads them.
-      const config = configFromEnv(
-        localEnvironment({
-          outputBucket: OUTPUT_BUCKET,
-          jobsTable: JOBS_TABLE,
-          successTopicArn: success.arn,
-          errorTopicArn: failure.arn,
-          ...(options.recipe ? { recipe: options.recipe } : {}),
-          ...(options.limits ? { limits: options.limits } : {}),
-          ...(options.leaseSeconds !== undefined ? { leaseSeconds: options.leaseSeconds } : {}),
-        }),
-      );
+      const environment = localEnvironment({
+        outputBucket: OUTPUT_BUCKET,
+        jobsTable: JOBS_TABLE,
+        successTopicArn: success.arn,
+        errorTopicArn: failure.arn,
+        ...(options.recipe ? { recipe: options.recipe } : {}),
+        ...(options.limits ? { limits: options.limits } : {}),
+        ...(options.leaseSeconds !== undefined ? { leaseSeconds: options.leaseSeconds } : {}),
+      });
+      const config = configFromEnv(environment);
       const logger = new Logger({ serviceName: 'imgflow-local', logLevel: options.logLevel ?? 'SILENT' });
       const deps = createDeps(config, clients, logger);
       // As Terraform renders it: each Task's TimeoutSeconds from its function's timeout.
@@ -385,13 +445,28 @@ export class LocalStack {
       const definition = await renderDefinition(localAslVariables({}, options.retry ?? {}, functionTimeouts));
       const faults = new FaultInjector();
       const iam = new IamEnforcer(options.iam?.remove ? { remove: options.iam.remove } : {});
-      const sourceTagged = tagReader(clients.s3);
+      const sourceTagged = objectTagReader(clients.s3);
       for (const name of STEP_NAMES) {
         attachIam(stepClients[name], name, iam, { sourceTagged });
         faults.attachTo(stepClients[name]);
       }
       const stepDeps = Object.fromEntries(STEP_NAMES.map((name) => [name, createDeps(config, stepClients[name], logger)])) as Record<StepName, StepDeps>;
-      const runner = new WorkflowRunner(definition, localHandlers(definition, stepDeps, faults, options.timeouts ?? {}, iam), {
+      const functionEnvironment = { ...environment, ...lambdaRuntimeEnvironment(emulators, options.logLevel ?? 'SILENT') };
+      const functions = Object.fromEntries(
+        STEP_NAMES.map((name) => [
+          name,
+          new LambdaSandbox(
+            stepFunction(name, {
+              environment: functionEnvironment,
+              ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+              ...(options.memory ? { memory: options.memory } : {}),
+              ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+            }),
+            { iam, faults },
+          ),
+        ]),
+      ) as StepSandboxes;
+      const runner = new WorkflowRunner(definition, localHandlers(definition, functions, faults, options.timeouts ?? {}, iam), {
         region: LOCAL_REGION,
         account: LOCAL_ACCOUNT,
         stateMachineName: STATE_MACHINE_NAME,
@@ -406,7 +481,7 @@ export class LocalStack {
       const uploadVersioning = options.uploadVersioning ?? 'Enabled';
       await setVersioning(clients.s3, UPLOAD_BUCKET, uploadVersioning);
       const uploader = createClients({ ...common, endpoints: emulators.endpoints }).s3;
-      const stack = new LocalStack(emulators, clients, config, deps, stepClients, stepDeps, definition, runner, faults, iam, sqs, { success: success.queue, error: failure.queue }, uploader);
+      const stack = new LocalStack(emulators, clients, config, deps, stepClients, stepDeps, functions, definition, runner, faults, iam, sqs, { success: success.queue, error: failure.queue }, uploader);
       stack.releasedClaims = released;
       stack.resentNotifications = resent;
       stack.uploadVersioning = uploadVersioning;
@@ -549,6 +624,7 @@ export class LocalStack {
   async stop(): Promise<void> {
     if (this.triggerHandler) this.emulators.s3rver?.off('event', this.triggerHandler);
     await this.whenIdle();
+    await Promise.all(Object.values(this.functions).map((sandbox) => sandbox.stop()));
     destroyClients(this.clients);
     for (const clients of Object.values(this.stepClients)) destroyClients(clients);
     this.uploader.destroy();

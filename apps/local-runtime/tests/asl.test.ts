@@ -41,7 +41,7 @@ describe('the ASL template', () => {
     );
     const stack = await LocalStack.start();
     try {
-      expect(Object.keys(localHandlers(definition, stack.stepDeps, stack.faults, {}, stack.iam)).sort()).toEqual(
+      expect(Object.keys(localHandlers(definition, stack.functions, stack.faults, {}, stack.iam)).sort()).toEqual(
         taskStates(definition).map((task) => task.name).sort(),
       );
     } finally {

@@ -35,7 +35,11 @@ describe('a handler that outlives its Lambda timeout', () => {
   it('can write nothing once it timed out: no work objects, no outputs after the job is FAILED', async () => {
     const stack = await LocalStack.start({ retryPauseMs: 5, timeouts: { 'imgflow-resize': 0.3 } });
     try {
-      stack.faults.failState('ResizeImage', { times: 1, delayMs: 800, delayOnly: true, error: () => new Error('unused') });
+      // Warm: a cold start on a busy machine could outlast the Task's own TimeoutSeconds.
+      await stack.functions.resize.provision();
+      // Its environment is killed at 0.3 s, in the middle of writing the work bundle (the only one:
+      // the default recipe has no filters).
+      stack.faults.failAws('s3', 'PutObjectCommand', { times: 1, delayMs: 800, delayOnly: true, error: () => new Error('unused') });
       const { record } = await uploadAndWait(stack, 'late/a.jpg', await photoJpeg(300, 200, 43));
       expect(record).toMatchObject({ status: 'FAILED', reasonCode: 'LAMBDA_TIMEOUT' });
       await new Promise((resolve) => setTimeout(resolve, 1500));

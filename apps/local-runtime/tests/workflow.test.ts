@@ -197,6 +197,8 @@ describe('a handler that outlives its Lambda timeout', () => {
   it('fails the invocation as Lambda does (Sandbox.Timedout) and ends FAILED with LAMBDA_TIMEOUT, without retrying', async () => {
     const stack = await LocalStack.start({ retryPauseMs: 5, timeouts: { 'imgflow-optimize': 0.2 } });
     try {
+      // Warm: a cold start on a busy machine could outlast the Task's own TimeoutSeconds.
+      await stack.functions.optimize.provision();
       stack.faults.failState('OptimizeImage', { times: 1, delayMs: 1000, delayOnly: true, error: () => new Error('unused') });
       const { record, reports } = await uploadAndWait(stack, 'slow/a.jpg', await photoJpeg(300, 200, 41));
       expect(reports[0]).toMatchObject({ status: 'FAILED', error: { name: 'JobFailed' } });

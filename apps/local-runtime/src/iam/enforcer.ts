@@ -46,6 +46,20 @@ export interface IamStats extends IamRoleStats {
 export interface IamEnforcerOptions {
   /** Statements to take out of the rendered policies (tests: one removed permission each). */
   remove?: PolicyRemovals;
+  /**
+   * Told of every recorded call (a function's sandbox reports them to the stack's enforcer,
+   * which `absorb`s them), with the evaluations and cache hits since the previous record.
+   */
+  onRecord?: (record: IamRecord) => void;
+}
+
+/** One checked call as recorded (IamEnforcer.record), as it crosses from a sandbox. */
+export interface IamRecord {
+  role: RoleKey;
+  denials: readonly IamDenial[];
+  answer?: IamAnswer;
+  evaluations: number;
+  cacheHits: number;
 }
 
 /** The most decisions kept. */
@@ -94,13 +108,23 @@ export class IamEnforcer {
   private readonly denialLog: IamDenial[] = [];
   private evaluations = 0;
   private cacheHits = 0;
+  private removals: PolicyRemovals;
+  private readonly onRecord: ((record: IamRecord) => void) | undefined;
+  private reported = { evaluations: 0, cacheHits: 0 };
 
   constructor(options: IamEnforcerOptions = {}) {
     const rendered = renderedPolicies();
+    this.removals = options.remove ?? {};
+    this.onRecord = options.onRecord;
     this.rendered = withoutStatements(rendered.roles, options.remove);
     this.region = rendered.deployment.region;
     this.accountId = rendered.deployment.accountId;
     this.deployment = rendered.deployment.name;
+  }
+
+  /** The statements taken out of the rendered policies now (the constructor's `remove`, or the last `setRemovals`). */
+  get removed(): PolicyRemovals {
+    return this.removals;
   }
 
   /** Each role's name, ARN and policy as enforced now. */
@@ -113,6 +137,7 @@ export class IamEnforcer {
    * rendered), so that one runtime can show what each missing permission does.
    */
   setRemovals(removals: PolicyRemovals = {}): void {
+    this.removals = removals;
     this.rendered = withoutStatements(renderedPolicies().roles, removals);
     this.decisions.clear();
     this.classifiers.clear();
@@ -166,6 +191,23 @@ export class IamEnforcer {
 
   /** Counts one checked call, and its denials (none when IAM allowed it) with the answer the caller got. */
   record(role: RoleKey, denials: readonly IamDenial[] = [], answer?: IamAnswer): void {
+    if (this.onRecord) {
+      const evaluations = this.evaluations - this.reported.evaluations;
+      const cacheHits = this.cacheHits - this.reported.cacheHits;
+      this.reported = { evaluations: this.evaluations, cacheHits: this.cacheHits };
+      this.onRecord({ role, denials, ...(answer ? { answer } : {}), evaluations, cacheHits });
+    }
+    this.count(role, denials, answer);
+  }
+
+  /** Counts a call checked by another enforcer (a function's, in its sandbox) as if checked here. */
+  absorb(record: IamRecord): void {
+    this.evaluations += record.evaluations;
+    this.cacheHits += record.cacheHits;
+    this.count(record.role, record.denials, record.answer);
+  }
+
+  private count(role: RoleKey, denials: readonly IamDenial[], answer?: IamAnswer): void {
     this.counts[role].checked += 1;
     if (denials.length === 0) return;
     this.counts[role].denied += 1;
@@ -192,6 +234,7 @@ export class IamEnforcer {
     this.denialLog.length = 0;
     this.evaluations = 0;
     this.cacheHits = 0;
+    this.reported = { evaluations: 0, cacheHits: 0 };
   }
 
   private async evaluate(role: RoleKey, request: IamRequest): Promise<IamDecision> {

@@ -1,5 +1,5 @@
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
-import { S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectTaggingCommand, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { SNSServiceException } from '@aws-sdk/client-sns';
 import type { AwsClients } from '@imgflow/pipeline';
 import type { IamAnswer, IamDenial, IamEnforcer } from './enforcer.js';
@@ -140,4 +140,17 @@ export function attachIam(clients: AwsClients, role: RoleKey, enforcer: IamEnfor
   attach(clients.s3, 's3', role, enforcer, options);
   attach(clients.dynamo as unknown as { middlewareStack: Stack }, 'dynamodb', role, enforcer, options);
   attach(clients.sns as unknown as { middlewareStack: Stack }, 'sns', role, enforcer, options);
+}
+
+/** Reads whether an object carries tags (GetObjectTagging), for the IAM check of a tag-copying CopyObject. */
+export function objectTagReader(s3: S3Client): NonNullable<IamMiddlewareOptions['sourceTagged']> {
+  return async (bucket, key, versionId) => {
+    try {
+      const { TagSet = [] } = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
+      return TagSet.length > 0;
+    } catch {
+      // A missing source fails the copy itself, with the answer its role may see.
+      return false;
+    }
+  };
 }
