@@ -44,6 +44,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--table <name>', 'jobs table with --remote (default: $IMGFLOW_JOBS_TABLE)')
     .option('--region <region>', 'AWS region with --remote')
     .option('--endpoint-url <url>', 'DynamoDB endpoint with --remote (e.g. the one `imgflow dev` prints)')
+    .option('--state-machine-arn <arn>', "with --remote: also show one job's execution timeline (default: $IMGFLOW_STATE_MACHINE_ARN)")
     .action(async (target: string | undefined, options: Omit<Parameters<typeof showStatus>[0], 'target'>) => {
       setExitCode(await showStatus({ ...(target ? { target } : {}), ...options }, io));
     });
@@ -89,7 +90,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
 
   program
     .command('submit')
-    .description('upload one file to a deployment and follow its job in the ledger until it ends')
+    .description('upload one file to a deployment and follow its job (the ledger, and the execution with --state-machine-arn) until it ends')
     .argument('<file>', 'the image to upload')
     .requiredOption('--bucket <bucket>', 'the upload bucket')
     .option('--key <key>', 'object key (default: uploads/<file name>)')
@@ -99,7 +100,10 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--dynamodb-endpoint-url <url>', 'DynamoDB endpoint (the local emulators use a separate port)')
     .option('--timeout <seconds>', 'how long to wait for the job to end', '300')
     .option('--interval <ms>', 'time between ledger reads', '1000')
-    .option('--state-machine-arn <arn>', 'also show the execution status from Step Functions')
+    .option(
+      '--state-machine-arn <arn>',
+      'also follow the execution (default: $IMGFLOW_STATE_MACHINE_ARN): Standard through Step Functions, Express through its CloudWatch Logs',
+    )
     .action(async (file: string, options: Omit<Parameters<typeof submitImage>[0], 'file'>) => {
       const outcome = await submitImage({ file, ...options }, io);
       setExitCode(outcome.exitCode);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes, formatDuration, truncate } from '../src/ui/format.js';
-import { StepCounter } from '../src/ui/progress.js';
+import { FollowProgress, StepCounter } from '../src/ui/progress.js';
+import { captureIo } from './helpers.js';
 
 describe('format', () => {
   it('formats bytes in SI units', () => {
@@ -42,5 +43,26 @@ describe('StepCounter', () => {
 
     steps.update({ type: 'finished', name: 'e1', report: {} as never });
     expect(steps.counts()).toEqual({ validate: 0, resize: 0, filter: 0, optimize: 0, notify: 1 });
+  });
+});
+
+describe('FollowProgress', () => {
+  it('rewrites one live line on a terminal, and prints a line per status and step elsewhere', () => {
+    const tty = captureIo();
+    Object.assign(tty.stdout, { isTTY: true, columns: 80 });
+    const live = new FollowProgress(tty);
+    live.setStatus('PROCESSING');
+    live.setStep('entered ResizeImage');
+    live.end();
+    const clear = '\r\u001b[2K';
+    expect(tty.out().replace(/\d\d:\d\d:\d\d/g, 'hh:mm:ss')).toBe(`${clear}hh:mm:ss PROCESSING${clear}hh:mm:ss PROCESSING · entered ResizeImage\n`);
+
+    const plain = captureIo();
+    const lines = new FollowProgress(plain);
+    lines.setStatus('PROCESSING');
+    lines.setStatus('PROCESSING');
+    lines.setStep('entered ResizeImage');
+    lines.end();
+    expect(plain.out()).toMatch(/^\d\d:\d\d:\d\d PROCESSING\n\d\d:\d\d:\d\d {3}entered ResizeImage\n$/);
   });
 });

@@ -65,7 +65,10 @@ export async function startDev(options: DevOptions, io: Io): Promise<DevHandle> 
     try {
       const record = await stack.ledger.get(jobIdFor(objectFromEvent(report.event)));
       const duplicate = (report.output as { outcome?: string } | undefined)?.outcome === 'duplicate';
-      if (record) {
+      // An execution stopped past every Catch (TIMED_OUT, States.DataLimitExceeded) left its job
+      // unfinished: the execution's own status says more than the record's.
+      const stoppedEarly = report.status === 'TIMED_OUT' || report.error?.name === 'States.DataLimitExceeded';
+      if (record && !stoppedEarly) {
         status = record.status;
         if (record.status === 'SUCCEEDED') detail = ` ${plural(record.outputs?.length ?? 0, 'rendition')}${record.cacheHit ? ' (cached)' : ''}`;
         else if (record.reasonCode) detail = ` ${record.reasonCode}: ${record.reasonMessage ?? ''}`;

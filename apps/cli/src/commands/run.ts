@@ -295,8 +295,10 @@ class RunContext {
         code: 'RECORDED_ELSEWHERE',
         message: `its execution recorded it under the key ${JSON.stringify(elsewhere.sourceKey)} (job ${elsewhere.jobId}): ${elsewhere.status}${elsewhere.reasonCode ? ` ${elsewhere.reasonCode}` : ''}`,
       };
-    } else if (report.status === 'FAILED') {
-      reason = { code: report.error?.name ?? 'EXECUTION_FAILED', message: report.error?.cause ?? 'the execution failed' };
+    } else if (report.status === 'FAILED' || report.status === 'TIMED_OUT') {
+      // TIMED_OUT (States.Timeout) and States.DataLimitExceeded end the execution past every Catch:
+      // the job stays unfinished in the ledger until its lease expires.
+      reason = { code: report.error?.name ?? 'EXECUTION_FAILED', message: report.error?.cause ?? `the execution ended ${report.status}` };
     } else if (record) {
       reason = { code: 'IN_PROGRESS', message: `another run holds this job (status ${record.status}) until ${record.leaseExpiresAt ?? 'its lease expires'}` };
     } else {

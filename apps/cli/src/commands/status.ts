@@ -3,6 +3,8 @@ import type { JobRecord, JobStatus } from '@imgflow/pipeline';
 import { EXIT_FAILED, EXIT_OK, UsageError } from '../errors.js';
 import { UPLOAD_PREFIX } from '../files.js';
 import { type Io, integerOption, println, withExitCode } from '../io.js';
+import { AwsCallError, awsCall } from '../aws.js';
+import { type Workflow, openWorkflow, printExecution, readExecution, stateMachineArnOption } from '../follow.js';
 import { type LedgerHandle, openLocalLedger, openRemoteLedger } from '../ledger.js';
 import { formatBytes, formatDuration, truncate } from '../ui/format.js';
 import { renderRecord, renderTable } from '../ui/table.js';
@@ -18,6 +20,8 @@ export interface StatusOptions {
   table?: string;
   region?: string;
   endpointUrl?: string;
+  /** With --remote: the deployment's state machine (default $IMGFLOW_STATE_MACHINE_ARN); one job's execution timeline is shown too. */
+  stateMachineArn?: string;
   cwd?: string;
 }
 
@@ -94,11 +98,55 @@ async function openLedger(options: StatusOptions, io: Io, cwd: string): Promise<
       ...(io.env ? { env: io.env } : {}),
     });
   }
-  if (options.table || options.endpointUrl) throw new UsageError('--table and --endpoint-url need --remote');
+  if (options.table || options.endpointUrl || options.stateMachineArn) throw new UsageError('--table, --endpoint-url and --state-machine-arn need --remote');
   return openLocalLedger(resolve(cwd, options.data ?? '.imgflow'));
 }
 
+/** A ledger read; with --remote, a denied or unconfigured AWS call is explained (see explainAwsError). */
+function ledgerCall<T>(options: StatusOptions, read: () => Promise<T>, action: string): Promise<T> {
+  return options.remote ? awsCall(action, `table ${options.table ?? 'of $IMGFLOW_JOBS_TABLE'}`, read) : read();
+}
+
+/**
+ * One job: its record and, with --remote and a state machine, its execution's timeline (Standard:
+ * DescribeExecution and GetExecutionHistory; Express: the state machine's CloudWatch Logs).
+ */
+async function showOne(options: StatusOptions, io: Io, record: JobRecord): Promise<number> {
+  const stateMachineArn = options.remote ? stateMachineArnOption(options.stateMachineArn, io.env) : undefined;
+  if (!stateMachineArn) {
+    println(io.stdout, options.json ? JSON.stringify(record, null, 2) : recordDetail(io, record));
+    return EXIT_OK;
+  }
+  if (options.json) {
+    const workflow = await openWorkflow(stateMachineArn);
+    try {
+      const execution = await readExecution(workflow, record);
+      println(io.stdout, JSON.stringify({ record, workflow: workflow.info, execution: execution.timeline ?? null, notes: execution.notes }, null, 2));
+      return EXIT_OK;
+    } finally {
+      workflow.close();
+    }
+  }
+  // The record first: it stands whatever AWS says about the execution.
+  println(io.stdout, recordDetail(io, record));
+  let workflow: Workflow | undefined;
+  try {
+    workflow = await openWorkflow(stateMachineArn);
+    println(io.stdout, `state machine ${workflow.info.name}: ${workflow.info.type}, execution logging ${workflow.info.logLevel}`);
+    const execution = await readExecution(workflow, record);
+    for (const note of execution.notes) println(io.stderr, `imgflow status: ${note}`);
+    printExecution(io, record, execution.timeline, execution.source);
+    return EXIT_OK;
+  } catch (error) {
+    println(io.stderr, `imgflow status: cannot read the execution: ${(error as Error).message}`);
+    return EXIT_FAILED;
+  } finally {
+    workflow?.close();
+  }
+}
+
 function isMissingTable(error: unknown): boolean {
+  if (error instanceof AwsCallError) return error.action.startsWith('dynamodb:') && (error.cause as Error | undefined)?.name === 'ResourceNotFoundException';
   return error instanceof Error && error.name === 'ResourceNotFoundException';
 }
 
@@ -116,18 +164,17 @@ export async function showStatus(options: StatusOptions, io: Io): Promise<number
     try {
       const { ledger } = handle;
       if (options.target && JOB_ID.test(options.target)) {
-        const record = await ledger.get(options.target.toLowerCase());
+        const record = await ledgerCall(options, () => ledger.get((options.target as string).toLowerCase()), 'dynamodb:GetItem');
         if (!record) {
           println(io.stderr, `imgflow status: no job ${options.target} in the ${handle.where}`);
           return EXIT_FAILED;
         }
-        println(io.stdout, options.json ? JSON.stringify(record, null, 2) : recordDetail(io, record));
-        return EXIT_OK;
+        return showOne(options, io, record);
       }
       if (options.target) {
         const found = new Map<string, JobRecord>();
         for (const key of candidateKeys(options.target)) {
-          for (const record of await ledger.listBySourceKey(key, limit)) found.set(record.jobId, record);
+          for (const record of await ledgerCall(options, () => ledger.listBySourceKey(key, limit), 'dynamodb:Query')) found.set(record.jobId, record);
         }
         const records = [...found.values()]
           .filter((record) => !status || record.status === status)
@@ -136,13 +183,18 @@ export async function showStatus(options: StatusOptions, io: Io): Promise<number
           println(io.stderr, `imgflow status: no job for key ${options.target} in the ${handle.where}`);
           return EXIT_FAILED;
         }
+        const wantsExecution = options.remote === true && stateMachineArnOption(options.stateMachineArn, io.env) !== undefined;
+        // --json by key stays a list, unless the one job's execution is asked for too.
+        if (records.length === 1 && (wantsExecution || !options.json)) return showOne(options, io, records[0] as JobRecord);
         if (options.json) println(io.stdout, JSON.stringify(records, null, 2));
-        else if (records.length === 1) println(io.stdout, recordDetail(io, records[0] as JobRecord));
         else println(io.stdout, recordsTable(io, records));
+        if (wantsExecution) {
+          println(io.stderr, `imgflow status: ${records.length} jobs for ${options.target}: give one job id for its execution timeline`);
+        }
         return EXIT_OK;
       }
       const byStatus: Partial<Record<JobStatus, JobRecord[]>> = {};
-      for (const each of status ? [status] : STATUSES) byStatus[each] = await ledger.listByStatus(each, limit);
+      for (const each of status ? [status] : STATUSES) byStatus[each] = await ledgerCall(options, () => ledger.listByStatus(each, limit), 'dynamodb:Query');
       if (options.json) {
         println(io.stdout, JSON.stringify(byStatus, null, 2));
         return EXIT_OK;

@@ -1,16 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-
 import { type JobRecord, JobLedger, type ObjectRef, TERMINAL_STATUSES, destroyClients, jobIdFor } from '@imgflow/pipeline';
+import { awsCall } from '../aws.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors.js';
 import { UPLOAD_PREFIX } from '../files.js';
+import { type Workflow, followJob, openWorkflow, printExecution, stateMachineArnOption } from '../follow.js';
 import { type Io, integerOption, println, urlOption, withExitCode } from '../io.js';
 import { remoteClients, tableName } from '../ledger.js';
 import { formatBytes, truncate } from '../ui/format.js';
 import { renderTable } from '../ui/table.js';
+import type { Timeline } from '../workflow.js';
 
 export interface SubmitOptions {
   file: string;
@@ -27,6 +27,10 @@ export interface SubmitOptions {
   timeout?: string | number;
   /** Milliseconds between ledger reads (default 1000). */
   interval?: string | number;
+  /**
+   * The deployment's state machine (default $IMGFLOW_STATE_MACHINE_ARN): its execution is
+   * followed too, Standard through DescribeExecution and its history, Express through its logs.
+   */
   stateMachineArn?: string;
   cwd?: string;
 }
@@ -35,6 +39,8 @@ export interface SubmitOutcome {
   exitCode: number;
   jobId?: string;
   record?: JobRecord;
+  /** The execution's timeline, when the state machine was given and AWS could show one. */
+  timeline?: Timeline;
 }
 
 function outputsTable(io: Io, record: JobRecord): string {
@@ -43,18 +49,6 @@ function outputsTable(io: Io, record: JobRecord): string {
     { head: ['Rendition', 'Format', 'Size', 'Bytes', 'Key'] },
     (record.outputs ?? []).map((output) => [output.rendition, output.format, `${output.width}×${output.height}`, formatBytes(output.bytes), output.key]),
   );
-}
-
-async function describeExecution(options: SubmitOptions, record: JobRecord, io: Io): Promise<void> {
-  const sfn = new SFNClient({ ...(options.region ? { region: options.region } : {}) });
-  try {
-    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: record.executionId }));
-    println(io.stdout, `execution ${record.executionId}: ${execution.status ?? 'unknown'}${execution.error ? ` (${execution.error})` : ''}`);
-  } catch (error) {
-    println(io.stderr, `imgflow submit: could not describe execution ${record.executionId}: ${(error as Error).message}`);
-  } finally {
-    sfn.destroy();
-  }
 }
 
 /**
@@ -80,13 +74,20 @@ export async function submitImage(options: SubmitOptions, io: Io): Promise<Submi
       throw new UsageError(`cannot read ${options.file}: ${(error as Error).message}`);
     }
 
+    const stateMachineArn = stateMachineArnOption(options.stateMachineArn, io.env);
+
+    // The state machine first: a missing permission or a wrong ARN is said before anything is uploaded.
+    let workflow: Workflow | undefined;
+    if (stateMachineArn) workflow = await openWorkflow(stateMachineArn);
     const clients = remoteClients({
       ...(options.region ? { region: options.region } : {}),
       ...(s3Endpoint ? { s3: s3Endpoint } : {}),
       ...(dynamoEndpoint ? { dynamodb: dynamoEndpoint } : {}),
     });
     try {
-      const put = await clients.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body, ContentLength: body.length }));
+      const put = await awsCall('s3:PutObject', `s3://${options.bucket}/${key}`, () =>
+        clients.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body, ContentLength: body.length })),
+      );
       const ref: ObjectRef = {
         bucket: options.bucket,
         key,
@@ -97,40 +98,38 @@ export async function submitImage(options: SubmitOptions, io: Io): Promise<Submi
       const jobId = jobIdFor(ref);
       outcome.jobId = jobId;
       println(io.stdout, `uploaded s3://${options.bucket}/${key} (${formatBytes(body.length)}); job ${jobId}`);
+      if (workflow) println(io.stdout, `state machine ${workflow.info.name}: ${workflow.info.type}, execution logging ${workflow.info.logLevel}`);
 
-      const ledger = new JobLedger(clients.dynamo, table);
-      const deadline = Date.now() + timeoutSeconds * 1000;
-      let last: string | undefined;
-      let record: JobRecord | undefined;
-      for (;;) {
-        record = await ledger.get(jobId);
-        const status = record?.status ?? 'WAITING';
-        if (status !== last) {
-          println(io.stdout, `${new Date().toISOString().slice(11, 19)} ${status}${status === 'WAITING' ? ' (no ledger record yet)' : ''}`);
-          last = status;
-        }
-        if (record && TERMINAL_STATUSES.includes(record.status)) break;
-        if (io.signal?.aborted) {
-          println(io.stderr, `imgflow submit: interrupted; the job goes on: imgflow status ${jobId} --remote --table ${table}`);
-          return EXIT_INTERRUPTED;
-        }
-        if (Date.now() >= deadline) {
-          println(io.stderr, `imgflow submit: timed out after ${timeoutSeconds}s waiting for job ${jobId} (last status: ${status})`);
-          return EXIT_FAILED;
-        }
-        await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), undefined, io.signal ? { signal: io.signal } : {}).catch(() => undefined);
+      const followed = await followJob({
+        command: 'submit',
+        ledger: new JobLedger(clients.dynamo, table),
+        jobId,
+        deadline: Date.now() + timeoutSeconds * 1000,
+        interval,
+        io,
+        ...(workflow ? { workflow } : {}),
+        resumeHint: `imgflow status ${jobId} --remote --table ${table}${stateMachineArn ? ` --state-machine-arn ${stateMachineArn}` : ''}`,
+      });
+      const record = followed.record;
+      if (record) outcome.record = record;
+      if (followed.timeline) outcome.timeline = followed.timeline;
+      if (followed.end === 'interrupted') return EXIT_INTERRUPTED;
+      if (followed.end === 'timeout' || !record) {
+        println(io.stderr, `imgflow submit: timed out after ${timeoutSeconds}s waiting for job ${jobId} (last status: ${record?.status ?? 'WAITING'})`);
+        printExecution(io, record, followed.timeline, followed.tracker?.source);
+        return EXIT_FAILED;
       }
-      outcome.record = record;
       if (record.status === 'SUCCEEDED') {
         println(io.stdout, `${record.outputs?.length ?? 0} outputs in s3://${record.outputBucket ?? '?'}${record.cacheHit ? ' (content cache hit)' : ''}`);
         println(io.stdout, outputsTable(io, record));
-      } else {
+      } else if (TERMINAL_STATUSES.includes(record.status)) {
         println(io.stdout, `${record.status}: ${truncate(`${record.reasonCode ?? 'UNKNOWN'}: ${record.reasonMessage ?? ''}`, 400)}`);
       }
-      if (options.stateMachineArn && record.executionId) await describeExecution(options, record, io);
+      printExecution(io, record, followed.timeline, followed.tracker?.source);
       return record.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED;
     } finally {
       destroyClients(clients);
+      workflow?.close();
     }
   });
   return outcome;

@@ -107,3 +107,57 @@ export class RunProgress {
     return this.steps.counts();
   }
 }
+
+/**
+ * The progress of one followed job: on a terminal, one live line rewritten in place (the ledger
+ * status and the latest step); elsewhere (CI, a pipe), a line per status change and per step.
+ */
+export class FollowProgress {
+  private status = '';
+  private step = '';
+  private drawn = false;
+  private readonly live: boolean;
+
+  constructor(private readonly io: Io) {
+    this.live = io.stdout.isTTY === true;
+  }
+
+  private clock(): string {
+    return new Date().toISOString().slice(11, 19);
+  }
+
+  /** The ledger status (or WAITING); printed when it changes. */
+  setStatus(text: string): void {
+    if (text === this.status) return;
+    this.status = text;
+    if (this.live) this.draw();
+    else println(this.io.stdout, `${this.clock()} ${text}`);
+  }
+
+  /** A step of the execution: entered a state, a retry, the execution's end. */
+  setStep(text: string): void {
+    this.step = text;
+    if (this.live) this.draw();
+    else println(this.io.stdout, `${this.clock()}   ${text}`);
+  }
+
+  /** A warning that must not be overwritten by the live line. */
+  note(text: string): void {
+    if (this.live && this.drawn) this.io.stdout.write('\r\x1b[2K');
+    println(this.io.stderr, text);
+    if (this.live && this.drawn) this.draw();
+  }
+
+  /** Leaves the live line as it is and moves below it. */
+  end(): void {
+    if (this.live && this.drawn) this.io.stdout.write('\n');
+    this.drawn = false;
+  }
+
+  private draw(): void {
+    const text = `${this.clock()} ${this.status}${this.step ? ` · ${this.step}` : ''}`;
+    const width = this.io.stdout.columns ?? 120;
+    this.io.stdout.write(`\r\x1b[2K${text.length > width - 1 ? `${text.slice(0, Math.max(0, width - 2))}…` : text}`);
+    this.drawn = true;
+  }
+}
