@@ -7,3 +7,4 @@ export * from './iam/index.js';
 export * from './runner.js';
 export * from './stack.js';
 export * from './emulator-process.js';
+export * from './sweeper.js';

@@ -4,7 +4,8 @@ import { GetBucketVersioningCommand, HeadObjectCommand, PutBucketVersioningComma
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { type StepName, STEP_NAMES, contract, functionName, step, stepOfFunction } from '@imgflow/contract';
+import { type StepName, STEP_NAMES, type WorkflowType, contract, functionName, step, stepOfFunction } from '@imgflow/contract';
+import type { SweepOptions, SweepSummary } from '@imgflow/fn-sweep';
 import { createFilterHandler } from '@imgflow/fn-filter';
 import { createNotifyHandler } from '@imgflow/fn-notify';
 import { createOptimizeHandler } from '@imgflow/fn-optimize';
@@ -25,9 +26,7 @@ import {
   createClients,
   createDeps,
   destroyClients,
-  TERMINAL_STATUSES,
   ensureJobsTable,
-  notificationFromRecord,
   objectCreatedFromRecord,
   type EventBridgeKeys,
   encodeEventKey,
@@ -37,7 +36,8 @@ import { type Emulators, LOCAL_CREDENTIALS, startEmulators } from './emulators.j
 import { FaultInjector } from './faults.js';
 import { type DeadLetter, IamEnforcer, type PolicyRemovals, attachIam, authorizeInvoke, authorizeStartExecution, objectTagReader } from './iam/index.js';
 import { LambdaSandbox, type LambdaFunctionSpec, withTimeout } from './lambda/index.js';
-import { type ExecutionListener, type ExecutionReport, WorkflowRunner } from './runner.js';
+import { type ExecuteOptions, type ExecutionListener, type ExecutionReport, WorkflowRunner } from './runner.js';
+import { type SweepSchedule, runSweep, scheduleMillis, startSchedule } from './sweeper.js';
 
 // The sandbox the functions run in, part of the stack's API (`functions`).
 export * from './lambda/index.js';
@@ -54,6 +54,10 @@ export interface LocalStackOptions {
   retry?: Partial<RetrySettings>;
   /** Shortens every Retry pause to this many milliseconds (tests); the ASL's own intervals otherwise. */
   retryPauseMs?: number;
+  /** The workflow type (the workflow module's `type`): its time limit is enforced; the contract's default (EXPRESS) otherwise. */
+  workflowType?: WorkflowType;
+  /** The workflow type's time limit scaled down to this many milliseconds (tests); uncatchable, as on AWS. */
+  maxDurationMs?: number;
   leaseSeconds?: number;
   /** Lambda timeouts (seconds) by function name (`imgflow-resize`, …); the contract's defaults otherwise. */
   timeouts?: Record<string, number>;
@@ -314,21 +318,6 @@ export function localHandlers(
   return handlers;
 }
 
-/** Publishes the notification of every finished job that has none yet (see notificationFromRecord). */
-async function resendMissedNotifications(deps: StepDeps): Promise<string[]> {
-  const resent: string[] = [];
-  for (const status of TERMINAL_STATUSES) {
-    for (const record of await deps.ledger.listByStatus(status, 1000)) {
-      const message = record.notified ? undefined : notificationFromRecord(record);
-      if (!message) continue;
-      await deps.notifier.publish(status === 'SUCCEEDED' ? deps.config.successTopicArn : deps.config.errorTopicArn, message);
-      await deps.ledger.markNotified(record.jobId, record.executionId);
-      resent.push(record.jobId);
-    }
-  }
-  return resent;
-}
-
 /** The jobs table as jobsTableDefinition() has it: created, or migrated from an older data folder's layout. */
 async function ensureTable(client: DynamoDBClient, name: string): Promise<void> {
   await ensureJobsTable(client, name);
@@ -357,6 +346,7 @@ export class LocalStack {
   /** Upload events that could not start an execution (EventBridge's dead-letter queue). */
   readonly deadLetters: DeadLetter<ObjectCreatedEvent>[] = [];
   private readonly inFlight = new Set<Promise<ExecutionReport>>();
+  private readonly schedules: SweepSchedule[] = [];
   private triggerListeners: ExecutionListener[] = [];
   private triggerHandler?: (event: { Records?: S3NotificationRecord[] }) => void;
 
@@ -390,6 +380,9 @@ export class LocalStack {
     readonly queues: { success: string; error: string },
     /** The uploader's own S3 client: faults injected into the handlers' client do not hit uploads. */
     private readonly uploader: S3Client,
+    /** The sweeper's clients: its role ('sweep') enforced, the fault injector attached. */
+    readonly sweepClients: AwsClients,
+    readonly sweepDeps: StepDeps,
   ) {}
 
   static async start(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -471,17 +464,27 @@ export class LocalStack {
         account: LOCAL_ACCOUNT,
         stateMachineName: STATE_MACHINE_NAME,
         ...(options.retryPauseMs !== undefined ? { retryPauseMs: options.retryPauseMs } : {}),
+        ...(options.workflowType ? { workflowType: options.workflowType } : {}),
+        ...(options.maxDurationMs !== undefined ? { maxDurationMs: options.maxDurationMs } : {}),
       });
+      // The sweeper (fn-sweep) runs in this process with its own clients, checked against its role.
+      const sweepClients = createClients({ ...common, endpoints: emulators.endpoints });
+      attachIam(sweepClients, 'sweep', iam, { sourceTagged });
+      faults.attachTo(sweepClients);
+      const sweepDeps = createDeps(config, sweepClients, logger);
       // A persistent data folder may hold jobs of a run that was killed: nothing of it is alive
       // now (this process owns the folder), so their claims are released for a re-run to take.
       const released = options.dataDir ? await deps.ledger.releaseClaims(new Date()) : [];
       // A run killed between recording a job's outcome and publishing it left a job that no
-      // re-run will notify (it is not a claim to take over): its notification is sent now.
-      const resent = options.dataDir ? await resendMissedNotifications(deps) : [];
+      // re-run will notify (it is not a claim to take over): the sweeper sends it now, without
+      // ending the released jobs (the re-run takes them over).
+      const resent = options.dataDir
+        ? (await runSweep(sweepDeps, { abandonExpired: false, notifyAfterSeconds: 0, notifyWindowSeconds: Number.POSITIVE_INFINITY })).notified
+        : [];
       const uploadVersioning = options.uploadVersioning ?? 'Enabled';
       await setVersioning(clients.s3, UPLOAD_BUCKET, uploadVersioning);
       const uploader = createClients({ ...common, endpoints: emulators.endpoints }).s3;
-      const stack = new LocalStack(emulators, clients, config, deps, stepClients, stepDeps, functions, definition, runner, faults, iam, sqs, { success: success.queue, error: failure.queue }, uploader);
+      const stack = new LocalStack(emulators, clients, config, deps, stepClients, stepDeps, functions, definition, runner, faults, iam, sqs, { success: success.queue, error: failure.queue }, uploader, sweepClients, sweepDeps);
       stack.releasedClaims = released;
       stack.resentNotifications = resent;
       stack.uploadVersioning = uploadVersioning;
@@ -502,14 +505,14 @@ export class LocalStack {
    * rule's role. If that role may not start it, the event goes to `deadLetters` and this rejects
    * with the AccessDeniedException StartExecution answers.
    */
-  execute(event: ObjectCreatedEvent, listener?: ExecutionListener): Promise<ExecutionReport> {
+  execute(event: ObjectCreatedEvent, listener?: ExecutionListener, options: ExecuteOptions = {}): Promise<ExecutionReport> {
     const run = (async () => {
       const deadLetter = await authorizeStartExecution(this.iam, event, { stateMachineArn: STATE_MACHINE_ARN, ruleArn: TRIGGER_RULE_ARN });
       if (deadLetter) {
         this.deadLetters.push(deadLetter);
         throw Object.assign(new Error(deadLetter.ERROR_MESSAGE), { name: 'AccessDeniedException' });
       }
-      return this.runner.execute(event, listener);
+      return this.runner.execute(event, listener, options);
     })();
     this.inFlight.add(run);
     run.finally(() => this.inFlight.delete(run)).catch(() => undefined);
@@ -594,6 +597,22 @@ export class LocalStack {
     return ref;
   }
 
+  /**
+   * One run of the sweeper (fn-sweep's handler, as its schedule invokes it on AWS): jobs whose
+   * execution died past their lease (an Express time-out, a payload over the limit, a stopped
+   * execution) are ended FAILED and notified; finished jobs left without a notification get it.
+   */
+  sweep(options: SweepOptions = {}): Promise<SweepSummary> {
+    return runSweep(this.sweepDeps, options);
+  }
+
+  /** Runs the sweeper every `periodMs` (the contract's schedule by default) until the stack stops. */
+  startSweeper(periodMs: number = scheduleMillis() ?? 300_000, onResult?: Parameters<typeof startSchedule>[2]): SweepSchedule {
+    const schedule = startSchedule(periodMs, () => this.sweep(), onResult);
+    this.schedules.push(schedule);
+    return schedule;
+  }
+
   /** Resolves when every execution started so far has finished. */
   async whenIdle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -623,9 +642,11 @@ export class LocalStack {
 
   async stop(): Promise<void> {
     if (this.triggerHandler) this.emulators.s3rver?.off('event', this.triggerHandler);
+    await Promise.all(this.schedules.map((schedule) => schedule.stop()));
     await this.whenIdle();
     await Promise.all(Object.values(this.functions).map((sandbox) => sandbox.stop()));
     destroyClients(this.clients);
+    destroyClients(this.sweepClients);
     for (const clients of Object.values(this.stepClients)) destroyClients(clients);
     this.uploader.destroy();
     this.sqs.destroy();

@@ -142,10 +142,12 @@ describe('IAM enforced from the rendered policies', () => {
     expect([OUTPUT_BUCKET, JOBS_TABLE]).toEqual([resources.output_bucket, resources.jobs_table]);
   });
 
-  it('checks every call of a successful upload, with each role, and denies none', async () => {
+  it('checks every call of a successful upload and of a sweep, with each role, and denies none', async () => {
     const { report, record } = await runs.upload('iam/happy.jpg', await image());
     expect(report?.status).toBe('SUCCEEDED');
     expect(record).toMatchObject({ status: 'SUCCEEDED', notified: true });
+    // The sweeper's scheduled run reads the status index and finds nothing to end or notify.
+    expect(await stack.sweep()).toMatchObject({ abandoned: [], notified: [], errors: [] });
     const stats = stack.iam.stats();
     expect(stack.iam.denials()).toEqual([]);
     expect(stats.denied).toBe(0);

@@ -125,7 +125,6 @@ describe('the workflow type time limit (TIMED_OUT, States.Timeout, no Catch)', (
     const report = await runner.execute(objectCreatedEvent(object));
     expect(report.status).toBe('TIMED_OUT');
     expect(report.error?.name).toBe('States.Timeout');
-    expect(report.durationMs).toBeLessThan(1400);
     expect(report.path).not.toContain('NotifyError');
     expect(report.path).not.toContain('NotifySuccess');
     // As on AWS: nothing recorded the end of the job. Its lease runs on; once it expires, the

@@ -34,6 +34,12 @@ export interface SweepOptions {
    * dozen runs at the default schedule). Infinity: every finished job ever (local start-up).
    */
   notifyWindowSeconds?: number;
+  /**
+   * Whether PENDING/PROCESSING jobs past their lease are ended FAILED (default true). The local
+   * runtime's start-up sweep passes false: it releases the claims of its own killed run for the
+   * re-run to take over instead (JobLedger.releaseClaims).
+   */
+  abandonExpired?: boolean;
   /** At most this many jobs ended or notified per run; the next run takes the rest. Default: the contract's max_jobs_per_run. */
   maxJobs?: number;
   /** Index entries read per query (the listing pages through all of them). Default 100. */
@@ -180,7 +186,7 @@ export async function sweep(deps: StepDeps, options: SweepOptions = {}, context?
     }
   };
 
-  for (const status of ['PENDING', 'PROCESSING'] as const) {
+  for (const status of options.abandonExpired === false ? [] : (['PENDING', 'PROCESSING'] as const)) {
     if (outOfBudget()) break;
     await pass(status, { updatedBefore: nowIso }, abandon, (record) => record.leaseExpiresAt !== undefined && record.leaseExpiresAt < nowIso);
   }

@@ -3,7 +3,7 @@ import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand,
 import type { Placeholder } from '@imgflow/image-core';
 import { AccessDeniedError, LedgerUnavailableError, isTransientAwsError } from './errors.js';
 import type { ObjectRef } from './keys.js';
-import type { Job, JobStatus, OutputRecord, Rejection, Timings } from './state.js';
+import { type Job, type JobStatus, type OutputRecord, type Rejection, TERMINAL_STATUSES, type Timings } from './state.js';
 
 /** One record per upload. See docs/architecture.md, "The job ledger". */
 export interface JobRecord {
@@ -485,7 +485,8 @@ export class JobLedger {
   /**
    * Ends the leases of every PENDING/PROCESSING job, so they can be claimed again. Only for a
    * runner that knows no execution of its own is alive (the local runtime at start-up, which
-   * owns its data folder alone); on AWS leases simply expire. Returns the job ids released.
+   * owns its data folder alone); on AWS leases simply expire. Also gives back the notification
+   * claims of finished jobs not notified. Returns the job ids whose leases were released.
    */
   async releaseClaims(now: Date): Promise<string[]> {
     const released: string[] = [];
@@ -503,6 +504,27 @@ export class JobLedger {
             }),
           );
           released.push(record.jobId);
+        } catch (error) {
+          if (!isConditionFailure(error)) throw this.translate(error, 'release');
+        }
+      }
+    }
+    // A notify step killed between claiming a notification and publishing it left the claim
+    // (notifyingUntil): it is given back, so that the notification is sent now, not when it runs out.
+    for (const status of TERMINAL_STATUSES) {
+      for (const record of await this.listByStatus(status, 1000)) {
+        if (record.notified || record.notifyingUntil === undefined) continue;
+        try {
+          await this.dynamo.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { jobId: record.jobId },
+              UpdateExpression: 'REMOVE #until',
+              ConditionExpression: '#until = :until AND attribute_not_exists(#notified)',
+              ExpressionAttributeNames: { '#until': 'notifyingUntil', '#notified': 'notified' },
+              ExpressionAttributeValues: { ':until': record.notifyingUntil },
+            }),
+          );
         } catch (error) {
           if (!isConditionFailure(error)) throw this.translate(error, 'release');
         }

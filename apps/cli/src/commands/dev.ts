@@ -89,6 +89,15 @@ export async function startDev(options: DevOptions, io: Io): Promise<DevHandle> 
     }
   });
 
+  // The sweeper's schedule, as deployed (the contract's rate): a job whose execution died (an
+  // Express time-out, a payload over the limit) is ended FAILED and notified once its lease expires.
+  stack.startSweeper(undefined, (result) => {
+    if ('error' in result) println(io.stderr, `${timestamp()} sweep failed: ${result.error instanceof Error ? result.error.message : String(result.error)}`);
+    else if (result.summary.abandoned.length + result.summary.notified.length > 0) {
+      println(io.stdout, `${timestamp()} swept    ${plural(result.summary.abandoned.length, 'abandoned job')} ended FAILED, ${plural(result.summary.notified.length, 'missed notification')} sent`);
+    }
+  });
+
   const sample = `AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey} aws s3 cp photo.jpg s3://${stack.uploadBucket}/uploads/photo.jpg --endpoint-url ${endpoints.s3} --region ${LOCAL_REGION}`;
   for (const line of [
     `imgflow dev: the pipeline runs locally; data in ${options.data ?? '.imgflow'}`,
