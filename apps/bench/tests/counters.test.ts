@@ -54,8 +54,9 @@ describe('exact counters on one small generated image (default recipe)', () => {
 
   it('imgflow: the ledger calls cost a handful of DynamoDB units, index writes counted (two KEYS_ONLY indexes)', () => {
     const units = results.imgflow?.counters?.dynamodb;
-    // Writes: claim, content claim, PROCESSING, SUCCEEDED, content DONE, notified. Reads: the content claim, notify's record.
-    expect(units?.requests).toEqual({ UpdateItem: 6, GetItem: 2 });
+    // Writes: claim, content claim, PROCESSING, SUCCEEDED, content DONE, the notification's claim (before publishing:
+    // a replayed execution cannot send it twice), notified. Read: the content claim (notify reads the record only when it loses the claim).
+    expect(units?.requests).toEqual({ UpdateItem: 7, GetItem: 1 });
     expect(units?.conditionFailures).toBe(0);
     // byStatus: put (PENDING), delete + put (PROCESSING), delete + put (SUCCEEDED); bySourceKey: one put; markNotified touches neither.
     expect(units?.indexWrites).toEqual({ byStatus: 5, bySourceKey: 1 });

@@ -80,6 +80,7 @@ export class FaultInjector {
   private readonly handlerFaults = new Map<string, Fault[]>();
   private readonly serviceFaults = new Map<string, Fault[]>();
   private readonly deleteKeysFaults: DeleteKeysFault[] = [];
+  private readonly resultPadding = new Map<string, Array<{ times: number; bytes: number }>>();
   /** How many faults fired, by target ("state:ResizeImage", "s3:PutObjectCommand"). */
   readonly fired = new Map<string, number>();
 
@@ -104,7 +105,28 @@ export class FaultInjector {
     this.deleteKeysFaults.push({ ...fault });
   }
 
+  /**
+   * Adds `bytes` of filler (a `padding` field) to the result of a state's next `times`
+   * invocations: a Task whose output outgrows Step Functions' 256 KiB (States.DataLimitExceeded).
+   * Counted as "result:<state>".
+   */
+  padResult(state: string, fault: { times: number; bytes: number }): void {
+    this.resultPadding.set(state, [...(this.resultPadding.get(state) ?? []), { ...fault }]);
+  }
+
+  /** A state's result as the invocation returns it, padded when planned (padResult). */
+  afterHandler<T>(state: string, result: T): T {
+    const queue = this.resultPadding.get(state);
+    const fault = queue?.[0];
+    if (!queue || !fault || typeof result !== 'object' || result === null) return result;
+    fault.times -= 1;
+    if (fault.times <= 0) queue.shift();
+    this.fired.set(`result:${state}`, (this.fired.get(`result:${state}`) ?? 0) + 1);
+    return { ...result, padding: 'x'.repeat(fault.bytes) };
+  }
+
   clear(): void {
+    this.resultPadding.clear();
     this.handlerFaults.clear();
     this.serviceFaults.clear();
     this.deleteKeysFaults.length = 0;

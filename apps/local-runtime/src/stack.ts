@@ -61,6 +61,13 @@ export interface LocalStackOptions {
   leaseSeconds?: number;
   /** Lambda timeouts (seconds) by function name (`imgflow-resize`, …); the contract's defaults otherwise. */
   timeouts?: Record<string, number>;
+  /**
+   * Runs the handlers in this process over `stepDeps` instead of in their Lambda sandboxes: for
+   * measurements that need everything in one process (the bench's decode counter, CPU and
+   * request counters). No memory or concurrency limit applies then; the timeout abandons the
+   * invocation (invocationDeps). Not for tests of behaviour: those run as Lambda runs.
+   */
+  inProcess?: boolean;
   /** Lambda memory (MB) by function name, enforced in each function's sandbox; the contract's `memory_mb` otherwise. */
   memory?: Record<string, number>;
   /**
@@ -296,7 +303,8 @@ export function localHandlers(
       handlers[name] = async (input: unknown) => {
         if (iam) await authorizeInvoke(iam, resource);
         // A state's handler fault happens inside the invocation, before the function runs.
-        return sandbox.invoke(input, () => faults.aroundHandler(name, async () => undefined));
+        const result = await sandbox.invoke(input, () => faults.aroundHandler(name, async () => undefined));
+        return faults.afterHandler(name, result);
       };
       continue;
     }
@@ -308,7 +316,7 @@ export function localHandlers(
       const handler = factory(() => invocationDeps(depsOf(functions, stepName), () => expired));
       return withTimeout(
         seconds,
-        () => faults.aroundHandler(name, () => handler(input as never)),
+        () => faults.aroundHandler(name, async () => faults.afterHandler(name, await handler(input as never))),
         () => {
           expired = true;
         },
@@ -459,7 +467,7 @@ export class LocalStack {
           ),
         ]),
       ) as StepSandboxes;
-      const runner = new WorkflowRunner(definition, localHandlers(definition, functions, faults, options.timeouts ?? {}, iam), {
+      const runner = new WorkflowRunner(definition, localHandlers(definition, options.inProcess ? stepDeps : functions, faults, options.timeouts ?? {}, iam), {
         region: LOCAL_REGION,
         account: LOCAL_ACCOUNT,
         stateMachineName: STATE_MACHINE_NAME,

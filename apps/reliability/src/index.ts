@@ -5,3 +5,4 @@ export * from './hostile.js';
 export * from './load.js';
 export * from './report.js';
 export * from './security.js';
+export * from './lifecycle.js';

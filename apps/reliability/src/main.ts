@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { faultScenarios, killAndRerun, raceScenario, runFaultScenarios } from './faults.js';
 import { Harness } from './harness.js';
+import { runLifecycleScenarios } from './lifecycle.js';
 import { hostileCases, keyLayoutProblems, runHostile } from './hostile.js';
 import { largeImageChecks, runLoad } from './load.js';
 import { type ReliabilityReport, figures, iamCheck, passed, renderReport, sumIamChecks } from './report.js';
@@ -35,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
   const load = await runLoad({ images: size.images, concurrency: size.concurrency });
   log(`fault scenarios`);
   const faults = [...(await runFaultScenarios(faultScenarios())), await raceScenario()];
+  log('lifecycle: Express time limit, payload limit, replay, out-of-memory, throttling, refused start');
+  const lifecycle = await runLifecycleScenarios();
   log(`kill-and-rerun of ${size.restartImages} images`);
   const restart = await killAndRerun(size.restartImages, size.killAfter);
   log('hostile inputs');
@@ -61,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
     load,
     restart,
     faults,
+    lifecycle,
     hostile,
     keyLayout: { keys: layout.keys.length, problems: layout.problems },
     largeImages,

@@ -1,5 +1,6 @@
 import type { ScenarioResult } from './faults.js';
 import type { HostileResult } from './hostile.js';
+import type { LifecycleResult } from './lifecycle.js';
 import { type DataDirAudit, LARGE_IMAGE_EXPECTED, LAMBDA_MEMORY_MB, type LargeImageResult, type LoadResult } from './load.js';
 import type { IamCheck } from './iam.js';
 import type { AuditResult, LogScanResult } from './security.js';
@@ -13,6 +14,8 @@ export interface ReliabilityReport {
   load: LoadResult;
   restart: DataDirAudit & { killedAfter: number; firstRunFinished: number };
   faults: ScenarioResult[];
+  /** Executions stopped where no Catch runs (swept), replays, out-of-memory, throttling, a refused start. */
+  lifecycle: LifecycleResult[];
   hostile: HostileResult[];
   keyLayout: { keys: number; problems: string[] };
   largeImages: LargeImageResult[];
@@ -31,6 +34,10 @@ export interface Figures {
   recordsLost: number;
   duplicates: number;
   leftoverWork: number;
+  /** Jobs the lifecycle scenarios left PENDING/PROCESSING (must be 0). */
+  leftProcessing: number;
+  /** Notifications beyond one per job in the lifecycle scenarios (must be 0). */
+  duplicateNotifications: number;
   peakMemoryMb: number;
   largeImagePeakMb: number;
   iamChecked: number;
@@ -43,6 +50,7 @@ export interface Figures {
 export function figures(report: ReliabilityReport): Figures {
   const failedChecks: string[] = [];
   for (const fault of report.faults) for (const problem of fault.problems) failedChecks.push(`fault "${fault.name}": ${problem}`);
+  for (const scenario of report.lifecycle) for (const problem of scenario.problems) failedChecks.push(`lifecycle "${scenario.name}": ${problem}`);
   for (const hostile of report.hostile) for (const problem of hostile.problems) failedChecks.push(`hostile "${hostile.name}": ${problem}`);
   for (const problem of report.keyLayout.problems) failedChecks.push(`key layout: ${problem}`);
   for (const finding of report.logs.findings) failedChecks.push(`logs: ${finding}`);
@@ -68,6 +76,8 @@ export function figures(report: ReliabilityReport): Figures {
     recordsLost: report.load.lost.length + report.restart.lost.length,
     duplicates: report.load.duplicates.length + report.restart.duplicates.length,
     leftoverWork: report.load.leftoverWork + report.restart.leftoverWork,
+    leftProcessing: report.lifecycle.reduce((sum, scenario) => sum + scenario.leftProcessing, 0),
+    duplicateNotifications: report.lifecycle.reduce((sum, scenario) => sum + scenario.duplicateNotifications, 0),
     peakMemoryMb: report.load.peakRssMb,
     largeImagePeakMb: Math.max(0, ...report.largeImages.filter((large) => large.status === 'SUCCEEDED').map((large) => large.maxRssMb)),
     iamChecked: report.iam.checked,
@@ -78,7 +88,14 @@ export function figures(report: ReliabilityReport): Figures {
 
 /** Whether the run proves what it must: every must-be-zero figure zero and no check failed. */
 export function passed(values: Figures): boolean {
-  return values.recordsLost === 0 && values.duplicates === 0 && values.leftoverWork === 0 && values.failedChecks.length === 0;
+  return (
+    values.recordsLost === 0 &&
+    values.duplicates === 0 &&
+    values.leftoverWork === 0 &&
+    values.leftProcessing === 0 &&
+    values.duplicateNotifications === 0 &&
+    values.failedChecks.length === 0
+  );
 }
 
 function auditText(audit: AuditResult): string {
@@ -94,6 +111,13 @@ export function renderReport(report: ReliabilityReport): string {
     ['images processed', String(values.imagesProcessed), `load ${report.load.images} (${report.load.invalid} invalid, concurrency ${report.load.concurrency}, ${report.load.seconds} s), kill-and-rerun ${report.restart.images}, faults/hostile/large/logs the rest`],
     ['load outcomes', Object.entries(report.load.byStatus).map(([status, count]) => `${status} ${count}`).join(', '), `${report.load.outputs} outputs`],
     ['faults injected / survived', `${values.faultsInjected} / ${values.faultsSurvived}`, 'S3 get/put errors and slowness, DynamoDB throttling, SNS, crash, timeout, claim race'],
+    ...report.lifecycle.map((scenario): [string, string, string] => [
+      `  ${scenario.name}`,
+      scenario.problems.length === 0 ? 'ok' : 'FAILED',
+      `${scenario.status ?? ''}${scenario.code ? ` ${scenario.code}` : ''}; fired ${scenario.fired}, retries ${scenario.retries}`,
+    ]),
+    ['jobs left PENDING/PROCESSING (must be 0)', String(values.leftProcessing), 'after the lifecycle scenarios: Express time limit, payload limit, replay, out-of-memory, throttling, refused start'],
+    ['duplicate notifications (must be 0)', String(values.duplicateNotifications), 'lifecycle scenarios: one notification per job'],
     ['hostile inputs tried / handled', `${values.hostileTried} / ${values.hostileRejected}`, 'each with its exact reason code; keys checked through the emulator or outputStem'],
     ['records lost (must be 0)', String(values.recordsLost), ''],
     ['duplicates (must be 0)', String(values.duplicates), 'records, notifications, outputs'],

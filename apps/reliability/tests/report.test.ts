@@ -9,6 +9,7 @@ function sample(): ReliabilityReport {
     load: { ...audit, concurrency: 2, peakInFlight: 2, invalid: 0, peakRssMb: 300, maxRssMb: 310, seconds: 4, iam: { checked: 100, denied: 0, denials: [] } },
     restart: { ...audit, killedAfter: 1, firstRunFinished: 1 },
     faults: [{ name: 'S3 GetObject 503', kind: 'transient', status: 'SUCCEEDED', fired: 1, retries: 1, problems: [] }],
+    lifecycle: [{ name: 'Express time limit', kind: 'permanent', status: 'FAILED', code: 'EXECUTION_ABANDONED', fired: 1, retries: 0, problems: [], leftProcessing: 0, duplicateNotifications: 0 }],
     hostile: [{ name: 'zero-byte file', key: 'a', expected: { status: 'REJECTED', code: 'EMPTY_FILE' }, status: 'REJECTED', code: 'EMPTY_FILE', problems: [] }],
     keyLayout: { keys: 2, problems: [] },
     largeImages: [{ name: '50 MP JPEG', case: 'jpeg', megapixels: 50, bytes: 1, status: 'SUCCEEDED', outputs: 9, maxRssMb: 200 }],
@@ -26,6 +27,9 @@ describe('the reliability report', () => {
     expect(passed(values)).toBe(true);
     const table = renderReport(report);
     expect(table).toContain('| records lost (must be 0)');
+    expect(table).toMatch(/\| jobs left PENDING\/PROCESSING \(must be 0\) +\| 0 +\|/);
+    expect(table).toMatch(/\| duplicate notifications \(must be 0\) +\| 0 +\|/);
+    expect(table).toMatch(/\| {3}Express time limit +\| ok +\| FAILED EXECUTION_ABANDONED; fired 1, retries 0 +\|/);
     expect(table).toMatch(/\| AWS calls checked against IAM +\| 120, denied: 0 +\|/);
     expect(table).toContain('not run: the audit endpoint could not be used (responded with 405)');
     expect(table.trim().endsWith('reliability: PASSED')).toBe(true);
@@ -38,6 +42,9 @@ describe('the reliability report', () => {
     ['a fault not survived', (report: ReliabilityReport) => report.faults[0]?.problems.push('ledger status PENDING')],
     ['a large image over 1024 MB', (report: ReliabilityReport) => Object.assign(report.largeImages[0] ?? {}, { maxRssMb: 1100 })],
     ['an advisory', (report: ReliabilityReport) => Object.assign(report.audit, { status: 'failed', high: 1 })],
+    ['a job left PROCESSING', (report: ReliabilityReport) => Object.assign(report.lifecycle[0] ?? {}, { leftProcessing: 1 })],
+    ['a duplicate notification of a replay', (report: ReliabilityReport) => Object.assign(report.lifecycle[0] ?? {}, { duplicateNotifications: 1 })],
+    ['a lifecycle scenario not handled', (report: ReliabilityReport) => report.lifecycle[0]?.problems.push('the sweep did not end the job')],
     ['an IAM denial', (report: ReliabilityReport) => Object.assign(report.iam, { denied: 1, denials: ['User: … is not authorized to perform: s3:GetObject'] })],
   ])('fails on %s', (_name, spoil) => {
     const report = sample();

@@ -83,7 +83,8 @@ export class ImgflowVariant implements Variant {
 
   static async start(recipe: Recipe, decodes: SharpDecodeCounter): Promise<ImgflowVariant> {
     const emulators = await spawnEmulators();
-    return new ImgflowVariant(await LocalStack.start({ recipe, emulators }), decodes, emulators);
+    // In-process: the decode counter, CPU and request counters see the handlers' work.
+    return new ImgflowVariant(await LocalStack.start({ recipe, emulators, inProcess: true }), decodes, emulators);
   }
 
   async run(request: RunRequest): Promise<RunResult> {
