@@ -293,7 +293,8 @@ describe('imgflow run: every file ends with a row, and the run ends', () => {
         out: join(root.path, 'stuck-out'),
         data: join(root.path, 'stuck-state'),
         cwd: root.path,
-        executionTimeoutMs: 1500,
+        // Long enough for the functions' cold starts (each runs in its Lambda sandbox) to reach OptimizeImage.
+        executionTimeoutMs: 6000,
         prepare: (stack) => stack.faults.failState('OptimizeImage', { times: 1, delayMs: 60_000, delayOnly: true, error: () => new Error('unused') }),
       },
       io,
@@ -301,7 +302,7 @@ describe('imgflow run: every file ends with a row, and the run ends', () => {
     expect(performance.now() - started).toBeLessThan(20_000);
     expect(outcome.exitCode).toBe(1);
     expect(outcome.results[0]).toMatchObject({ status: 'FAILED', reason: { code: 'EXECUTION_TIMEOUT' } });
-    expect(outcome.results[0]?.reason?.message).toMatch(/^execution \S+ was still running after 2s \(last in OptimizeImage\); see `imgflow status [0-9a-f]{32}`$/);
+    expect(outcome.results[0]?.reason?.message).toMatch(/^execution \S+ was still running after 6s \(last in OptimizeImage\); see `imgflow status [0-9a-f]{32}`$/);
   });
 
   it('IMGFLOW_FAULTS that is not valid is a usage error, before anything starts', async () => {
