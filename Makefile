@@ -40,7 +40,7 @@ bench: build
 
 RELIABILITY_ARGS ?=
 
-## reliability: load, injected faults, kill-and-rerun, hostile inputs, 50 MP memory, logs, audit; one table + bench/results/reliability.json (RELIABILITY_ARGS=--quick for CI size)
+## reliability: load, injected faults, lifecycle (time/payload limits, replays, OOM, throttling), kill-and-rerun, hostile inputs, 50 MP memory, logs, audit; one table + bench/results/reliability.json (RELIABILITY_ARGS=--quick for CI size)
 reliability: build
 	node apps/reliability/bin/imgflow-reliability.js $(RELIABILITY_ARGS)
 

@@ -259,6 +259,26 @@ describe('MemoryLedger keeps JobLedger semantics', () => {
     return answers;
   }
 
+  it('releaseClaims also gives back the notification claim a dead notify step left (JobLedger and MemoryLedger alike)', async () => {
+    await ensureJobsTable(clients.dynamo, 'release');
+    const exec = 'arn:aws:states:us-east-1:000000000000:execution:imgflow:dead';
+    const source = { bucket: 'uploads', key: 'n.jpg', etag: 'e', size: 1 };
+    const job = { jobId: 'n1', executionId: exec, sha256: 'b'.repeat(64), recipe: 'r1' };
+    for (const ledger of [new JobLedger(clients.dynamo, 'release'), new MemoryLedger(new FaultPlan(), () => new Date())]) {
+      const now = new Date();
+      expect((await ledger.claim(source, 'n1', exec, now, 900)).claimed).toBe(true);
+      expect(await ledger.markProcessing({ ...job, source, format: 'jpeg', width: 1, height: 1, frames: 1, icc: false, clean: true, stem: 'n', startedAt: now.toISOString() } as never)).toBe(true);
+      expect(await ledger.succeed(job, { outputBucket: 'out', outputs: [], timings: {}, cacheHit: false })).toBe(true);
+      const finished = { jobId: 'n1', executionId: exec, status: 'SUCCEEDED' as const };
+      expect(await ledger.claimNotification(finished, now, 60)).toBe(true);
+      // The notify step dies here: its claim would hold a resend off for a minute.
+      expect(await ledger.claimNotification(finished, now, 60)).toBe(false);
+      await ledger.releaseClaims(now);
+      expect((await ledger.get('n1'))?.notifyingUntil).toBeUndefined();
+      expect(await ledger.claimNotification(finished, now, 60)).toBe(true);
+    }
+  });
+
   it('gives the same answers to the same calls', async () => {
     const dynamo = await scenario(new JobLedger(clients.dynamo, 'parity'));
     const memory = await scenario(new MemoryLedger(new FaultPlan(), () => new Date()));

@@ -127,7 +127,7 @@ export function renderReport(report: ReliabilityReport): string {
       `${values.iamChecked}, denied: ${values.iamDenied}`,
       "load run and hostile inputs: each function's S3/DynamoDB/SNS calls against its role, invocations and starts against the state machine and EventBridge roles (Terraform's rendered policies)",
     ],
-    ['peak memory, load run (MB)', String(values.peakMemoryMb), `RSS of the runner process (emulators and all handlers in one process); getrusage max ${report.load.maxRssMb} MB`],
+    ['peak memory, load run (MB)', String(values.peakMemoryMb), `RSS of the runner process (emulators and the workflow engine; each function runs in its own Lambda sandbox process); getrusage max ${report.load.maxRssMb} MB`],
     ['50 MP peak RSS (MB, limit 1024)', String(values.largeImagePeakMb), large],
     ['kill-and-rerun', report.restart.lost.length + report.restart.duplicates.length === 0 ? 'ok' : 'FAILED', `killed after ${report.restart.killedAfter} of ${report.restart.images} finished`],
     ['secrets in logs/notifications', String(report.logs.findings.length), `${report.logs.logLines} DEBUG log lines, ${report.logs.notifications} notifications scanned`],

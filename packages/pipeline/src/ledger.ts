@@ -514,20 +514,7 @@ export class JobLedger {
     for (const status of TERMINAL_STATUSES) {
       for (const record of await this.listByStatus(status, 1000)) {
         if (record.notified || record.notifyingUntil === undefined) continue;
-        try {
-          await this.dynamo.send(
-            new UpdateCommand({
-              TableName: this.tableName,
-              Key: { jobId: record.jobId },
-              UpdateExpression: 'REMOVE #until',
-              ConditionExpression: '#until = :until AND attribute_not_exists(#notified)',
-              ExpressionAttributeNames: { '#until': 'notifyingUntil', '#notified': 'notified' },
-              ExpressionAttributeValues: { ':until': record.notifyingUntil },
-            }),
-          );
-        } catch (error) {
-          if (!isConditionFailure(error)) throw this.translate(error, 'release');
-        }
+        await this.removeNotificationClaim(record.jobId, record.executionId, record.notifyingUntil);
       }
     }
     return released;
@@ -661,15 +648,20 @@ export class JobLedger {
    * claim (the same `notifyingUntil`) of a job not yet notified; anything else is left alone.
    */
   async releaseNotification(record: Pick<JobRecord, 'jobId' | 'executionId'>, now: Date, seconds: number): Promise<void> {
+    await this.removeNotificationClaim(record.jobId, record.executionId, new Date(now.getTime() + seconds * 1000).toISOString());
+  }
+
+  /** Removes the notification claim `until` of a job not yet notified, owned by `executionId`; nothing when it changed. */
+  private async removeNotificationClaim(jobId: string, executionId: string, until: string): Promise<void> {
     try {
       await this.dynamo.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { jobId: record.jobId },
+          Key: { jobId },
           UpdateExpression: 'REMOVE #until',
           ConditionExpression: '#owner = :owner AND #until = :until AND attribute_not_exists(#notified)',
           ExpressionAttributeNames: { '#until': 'notifyingUntil', '#owner': 'executionId', '#notified': 'notified' },
-          ExpressionAttributeValues: { ':until': new Date(now.getTime() + seconds * 1000).toISOString(), ':owner': record.executionId },
+          ExpressionAttributeValues: { ':until': until, ':owner': executionId },
         }),
       );
     } catch (error) {

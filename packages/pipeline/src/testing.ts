@@ -17,7 +17,7 @@ import type { ObjectCreatedEvent } from './events.js';
 import { type ObjectRef, jobIdFor, outputStem } from './keys.js';
 import { type ClaimResult, type ContentClaim, type ContentClaimRecord, JobLedger, type JobRecord, contentClaimKey, statusShard } from './ledger.js';
 import { Notifier } from './notifier.js';
-import type { Job, JobStatus, OutputRecord, Rejection, Timings } from './state.js';
+import { type Job, type JobStatus, type OutputRecord, type Rejection, TERMINAL_STATUSES, type Timings } from './state.js';
 import { Storage } from './storage.js';
 
 /** The bucket fake uploads land in (the configuration knows only the output bucket). */
@@ -479,6 +479,9 @@ export class MemoryLedger extends JobLedger {
       if (record.status !== 'PENDING' && record.status !== 'PROCESSING') continue;
       record.leaseExpiresAt = new Date(now.getTime() - 1).toISOString();
       released.push(record.jobId);
+    }
+    for (const record of this.records.values()) {
+      if (TERMINAL_STATUSES.includes(record.status) && !record.notified) delete record.notifyingUntil;
     }
     return released;
   }
