@@ -299,7 +299,10 @@ describe('alarms', () => {
     expect(workflow['dead-letters']).toMatchObject({ comparison: 'GreaterThanThreshold', threshold: 0, namespace: 'AWS/SQS' });
     expect(String(values.function_errors)).toContain('metric_name = "Errors"');
     expect(String(values.function_throttles)).toContain('metric_name = "Throttles"');
-    expect(values.alarms).toBe('${merge(local.workflow_alarms, local.function_errors, local.function_throttles)}');
+    expect(values.alarms).toBe('${merge(local.workflow_alarms, local.function_errors, local.function_throttles, local.sweeper_alarms)}');
+    // The sweeper, when there is one: its errors, the jobs a run could not end or notify, its dead-letter queue.
+    for (const name of ['sweep-errors', 'sweep-failures', 'sweeper-dead-letters']) expect(String(values.sweeper_alarms)).toContain(`${name} = {`);
+    expect(String(values.sweeper_alarms)).toContain('metric_name = var.sweeper.error_metric.name');
     const alarm = resources(hcl, 'aws_cloudwatch_metric_alarm').this as Hcl;
     expect(alarm.for_each).toBe('${local.alarms}');
   });

@@ -55,5 +55,35 @@ locals {
     }
   }
 
-  alarms = merge(local.workflow_alarms, local.function_errors, local.function_throttles)
+  sweeper_alarms = var.sweeper == null ? {} : {
+    sweep-errors = {
+      description = "The imgflow sweeper (${var.sweeper.function_name}) failed: abandoned jobs may stay PROCESSING until it runs again."
+      namespace   = "AWS/Lambda"
+      metric_name = "Errors"
+      dimensions  = { FunctionName = var.sweeper.function_name }
+      statistic   = "Sum"
+      comparison  = "GreaterThanOrEqualToThreshold"
+      threshold   = var.function_errors_threshold
+    }
+    sweep-failures = {
+      description = "The imgflow sweeper could not end or notify some jobs (its ERROR log lines); the next run retries them."
+      namespace   = var.sweeper.error_metric.namespace
+      metric_name = var.sweeper.error_metric.name
+      dimensions  = {}
+      statistic   = "Sum"
+      comparison  = "GreaterThanOrEqualToThreshold"
+      threshold   = 1
+    }
+    sweeper-dead-letters = {
+      description = "Scheduled events that could not invoke the sweeper are waiting in its dead-letter queue."
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = var.sweeper.dead_letter_queue_name }
+      statistic   = "Maximum"
+      comparison  = "GreaterThanThreshold"
+      threshold   = 0
+    }
+  }
+
+  alarms = merge(local.workflow_alarms, local.function_errors, local.function_throttles, local.sweeper_alarms)
 }

@@ -18,6 +18,16 @@ variable "function_names" {
   type        = map(string)
 }
 
+variable "sweeper" {
+  description = "The sweeper to watch (image-pipeline's sweeper module): its function's errors and throttles, its dead-letter queue and the jobs a run could not end or notify. null: no sweeper."
+  type = object({
+    function_name          = string
+    dead_letter_queue_name = string
+    error_metric           = object({ namespace = string, name = string })
+  })
+  default = null
+}
+
 variable "alarm_topic_arn" {
   description = "SNS topic ARN notified when an alarm fires and when it recovers. null: alarms without actions."
   type        = string

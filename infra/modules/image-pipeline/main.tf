@@ -118,6 +118,11 @@ module "alarms" {
   dead_letter_queue_name = module.trigger.dead_letter_queue_name
   function_names         = module.functions.function_names
   alarm_topic_arn        = var.alarm_topic_arn
+  sweeper = var.sweeper_enabled ? {
+    function_name          = module.sweeper[0].function_name
+    dead_letter_queue_name = module.sweeper[0].dead_letter_queue_name
+    error_metric           = module.sweeper[0].error_metric
+  } : null
 
   tags = var.tags
 }

@@ -33,4 +33,7 @@ locals {
 
   role_name = "${var.name}-${local.function_key}-${data.aws_region.current.name}"
   role_arn  = var.create_role ? aws_iam_role.this[0].arn : var.existing_role_arn
+
+  # The namespace of the sweeper's own metrics (SweepErrors).
+  metric_namespace = "imgflow/${var.name}"
 }

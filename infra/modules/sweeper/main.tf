@@ -239,3 +239,18 @@ resource "aws_lambda_permission" "schedule" {
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.schedule.arn
 }
+
+# The sweep answers with its summary even when some jobs failed (the next run retries them), so
+# Lambda's Errors metric does not see those: its ERROR log lines (Powertools JSON) are counted instead.
+resource "aws_cloudwatch_log_metric_filter" "errors" {
+  name           = "${local.function_name}-errors"
+  log_group_name = aws_cloudwatch_log_group.this.name
+  pattern        = "{ $.level = \"ERROR\" }"
+
+  metric_transformation {
+    namespace     = local.metric_namespace
+    name          = "SweepErrors"
+    value         = "1"
+    default_value = "0"
+  }
+}

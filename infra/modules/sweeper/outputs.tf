@@ -62,3 +62,11 @@ output "dead_letter_queue_name" {
   description = "Name of the sweeper's dead-letter queue."
   value       = aws_sqs_queue.dead_letter.name
 }
+
+output "error_metric" {
+  description = "The metric counting the sweeper's ERROR log lines (jobs a run could not end or notify): { namespace, name }."
+  value = {
+    namespace = aws_cloudwatch_log_metric_filter.errors.metric_transformation[0].namespace
+    name      = aws_cloudwatch_log_metric_filter.errors.metric_transformation[0].name
+  }
+}

@@ -60,6 +60,10 @@ override_resource {
   target = aws_lambda_permission.schedule
 }
 
+override_resource {
+  target = aws_cloudwatch_log_metric_filter.errors
+}
+
 variables {
   name               = "imgflow-test"
   output_bucket_name = "imgflow-test-outputs"
@@ -69,6 +73,15 @@ variables {
   status_index_arn   = "arn:aws:dynamodb:eu-west-1:123456789012:table/imgflow-test-jobs/index/byStatus"
   success_topic_arn  = "arn:aws:sns:eu-west-1:123456789012:imgflow-test-success"
   error_topic_arn    = "arn:aws:sns:eu-west-1:123456789012:imgflow-test-error"
+}
+
+run "counts_the_sweepers_error_log_lines" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_log_metric_filter.errors.pattern == "{ $.level = \"ERROR\" }" && aws_cloudwatch_log_metric_filter.errors.metric_transformation[0].name == "SweepErrors"
+    error_message = "The sweeper's ERROR log lines (jobs a run could not end or notify) must be counted as a metric."
+  }
 }
 
 run "schedules_the_sweeper_from_the_contract" {

@@ -38,7 +38,7 @@ run "plans_every_option" {
   }
 
   assert {
-    condition     = length(module.image_pipeline.alarm_arns) == 13
-    error_message = "three workflow alarms and two per function"
+    condition     = length(module.image_pipeline.alarm_arns) == 16 && contains(keys(module.image_pipeline.alarm_arns), "sweep-failures")
+    error_message = "three workflow alarms, two per function, and three for the sweeper (errors, jobs it could not end or notify, its dead-letter queue)"
   }
 }
