@@ -1,4 +1,4 @@
-import { ImageError, ImageTooLargeError, isCleanOriginal, recipeFingerprint, validateImage } from '@imgflow/image-core';
+import { ImageError, ImageTooLargeError, guardLoaders, isCleanOriginal, recipeFingerprint, validateImage } from '@imgflow/image-core';
 import {
   type ContentClaim,
   type Job,
@@ -158,6 +158,21 @@ async function awaitContent(deps: StepDeps, job: Job, wait: ContentWait): Promis
     content = await ledger.claimContent(job, clock(), config.leaseSeconds);
   }
   return content;
+}
+
+/**
+ * The deps of a Lambda process, with the libvips loaders of every format its limits refuse
+ * blocked (image-core's guardLoaders) as soon as the limits are known: the cold start. Behind
+ * the sniffer, which already refuses those formats before any parser, so a sniffer bug cannot
+ * reach them. Validation is the gate: the later steps decode only bytes this step read with an
+ * accepted loader (the same object, pinned by its ETag). Repeated calls cost a comparison.
+ */
+export function withGuardedLoaders(getDeps: () => StepDeps): () => StepDeps {
+  return () => {
+    const deps = getDeps();
+    guardLoaders(deps.config.limits.acceptedFormats);
+    return deps;
+  };
 }
 
 export function createValidateHandler(getDeps: () => StepDeps, wait: ContentWait = DEFAULT_CONTENT_WAIT): StepHandler<ValidateInput, ValidateResult> {

@@ -105,3 +105,101 @@ export function trailingBytes(bytes: Buffer, format: InputFormat): number | unde
   }
   return end === undefined ? undefined : bytes.length - end;
 }
+
+/**
+ * Whether a TIFF's structure is all there: its first directory, and the strips or tiles that
+ * directory points to (a cut file loses the directory, which libtiff writes after the pixels, or
+ * the end of the pixels). Undefined when the directory cannot be read far enough to tell.
+ */
+function tiffComplete(bytes: Buffer): boolean | undefined {
+  if (bytes.length < 8) return false;
+  const head = bytes.subarray(0, 4).toString('latin1');
+  const little = head === 'II*\0';
+  if (!little && head !== 'MM\0*') return undefined;
+  const u16 = (offset: number) => (little ? bytes.readUInt16LE(offset) : bytes.readUInt16BE(offset));
+  const u32 = (offset: number) => (little ? bytes.readUInt32LE(offset) : bytes.readUInt32BE(offset));
+  const ifd = u32(4);
+  if (ifd < 8) return undefined;
+  if (ifd + 2 > bytes.length) return false;
+  const count = u16(ifd);
+  if (count === 0 || count > 4096) return undefined;
+  if (ifd + 2 + count * 12 + 4 > bytes.length) return false;
+  const arrays = new Map<number, number[]>();
+  for (let index = 0; index < count; index += 1) {
+    const entry = ifd + 2 + index * 12;
+    const tag = u16(entry);
+    // StripOffsets, StripByteCounts, TileOffsets, TileByteCounts.
+    if (![273, 279, 324, 325].includes(tag)) continue;
+    const type = u16(entry + 2);
+    const size = type === 3 ? 2 : type === 4 ? 4 : 0;
+    const values = u32(entry + 4);
+    if (size === 0 || values > 1_000_000) return undefined;
+    const at = values * size <= 4 ? entry + 8 : u32(entry + 8);
+    if (at + values * size > bytes.length) return false;
+    arrays.set(
+      tag,
+      Array.from({ length: values }, (_, value) => (size === 2 ? u16(at + value * 2) : u32(at + value * 4))),
+    );
+  }
+  const offsets = arrays.get(273) ?? arrays.get(324);
+  const counts = arrays.get(279) ?? arrays.get(325);
+  if (!offsets || !counts || offsets.length !== counts.length) return undefined;
+  return offsets.every((offset, index) => offset + (counts[index] ?? 0) <= bytes.length);
+}
+
+/** Whether every top-level box of an ISO BMFF file (AVIF, HEIC) fits in the bytes. */
+function isoBoxesComplete(bytes: Buffer): boolean | undefined {
+  let offset = 0;
+  while (offset + 8 <= bytes.length) {
+    let size = bytes.readUInt32BE(offset);
+    if (!/^[\x20-\x7e]{4}$/.test(bytes.subarray(offset + 4, offset + 8).toString('latin1'))) return undefined;
+    if (size === 0) return true;
+    if (size === 1) {
+      if (offset + 16 > bytes.length) return false;
+      size = Number(bytes.readBigUInt64BE(offset + 8));
+    }
+    if (size < 8) return undefined;
+    if (offset + size > bytes.length) return false;
+    offset += size;
+  }
+  return offset === bytes.length ? true : offset > 0 ? false : undefined;
+}
+
+/** Whether a PNG's chunks run from the signature to IEND within the bytes (a chunk is 12 bytes plus its data). */
+function pngComplete(bytes: Buffer): boolean | undefined {
+  let offset = 8;
+  while (offset + 8 <= bytes.length) {
+    const length = bytes.readUInt32BE(offset);
+    const type = bytes.subarray(offset + 4, offset + 8).toString('latin1');
+    if (!/^[A-Za-z]{4}$/.test(type)) return undefined;
+    if (offset + 12 + length > bytes.length) return false;
+    if (type === 'IEND') return true;
+    offset += 12 + length;
+  }
+  return false;
+}
+
+/**
+ * Whether the file's own structure is all there: true when it is (so a decoder that runs out of
+ * data met corrupt data, not the end of the file), false when it declares more than the bytes
+ * hold (a WebP's RIFF size, a PNG chunk or its missing IEND, an AVIF/HEIC box, a TIFF's
+ * directory, strips or tiles), undefined when the format's structure says nothing either way
+ * (JPEG, GIF: their decoders' messages do). Tells TRUNCATED from CORRUPT_IMAGE where libpng,
+ * libwebp, libheif and libtiff report only that they cannot decode.
+ */
+export function structureComplete(bytes: Buffer, format: string): boolean | undefined {
+  switch (format) {
+    case 'webp':
+      if (bytes.length < 12) return false;
+      return bytes.subarray(0, 4).toString('latin1') === 'RIFF' ? 8 + bytes.readUInt32LE(4) <= bytes.length : undefined;
+    case 'png':
+      return pngComplete(bytes);
+    case 'avif':
+    case 'heic':
+      return isoBoxesComplete(bytes);
+    case 'tiff':
+      return tiffComplete(bytes);
+    default:
+      return undefined;
+  }
+}

@@ -13,6 +13,8 @@ export const REASON_CODES = [
   'UNKNOWN_FORMAT',
   'FORMAT_NOT_ALLOWED',
   'CORRUPT_IMAGE',
+  'TRUNCATED',
+  'UNSUPPORTED_VARIANT',
   'TOO_MANY_BYTES',
   'TOO_MANY_PIXELS',
   'TOO_MANY_FRAMES',
@@ -53,10 +55,14 @@ export abstract class ImageError extends Error {
   }
 }
 
-/** The bytes are not a decodable image: empty, corrupt or truncated. */
+/** The bytes are not a decodable image: empty (EMPTY_FILE), corrupt (CORRUPT_IMAGE) or cut short (TRUNCATED). */
 export class InvalidImageError extends ImageError {}
 
-/** The bytes are a format we cannot read, or one the limits do not allow. */
+/**
+ * The bytes are a format we cannot read (UNKNOWN_FORMAT), one the limits do not allow
+ * (FORMAT_NOT_ALLOWED), or a variant of an accepted format the decoder cannot read
+ * (UNSUPPORTED_VARIANT: an unusual TIFF layout or compression, …).
+ */
 export class UnsupportedFormatError extends ImageError {}
 
 /** The image exceeds a size limit (bytes, pixels, frames). Raised from the header, before decoding. */
@@ -93,7 +99,10 @@ export class ImageTimeoutError extends ImageError {
   }
 }
 
-/** An unexpected failure not attributable to the input (e.g. memory pressure). Worth a retry. */
+/**
+ * A failure not attributable to the input that may not happen again (memory pressure while
+ * decoding, or a libvips failure on imgflow's own intermediate pixels). Worth a retry.
+ */
 export class ImageProcessingError extends ImageError {
   constructor(message: string, options: ImageErrorOptions = {}) {
     super('PROCESSING_FAILED', message, options);
@@ -123,15 +132,39 @@ const CORRUPT_PATTERNS = [
   /Data is not/i,
 ];
 
-/**
- * Turns whatever sharp/libvips threw while reading pixels into one of our named errors.
- * Anything that mentions the input's bytes is the input's fault (permanent); the rest is
- * reported as a processing failure that may be retried.
- */
-export function toImageError(error: unknown, context: string): ImageError {
-  if (error instanceof ImageError) return error;
+/** libvips and its decoders saying the data ends before the image does. */
+const TRUNCATED_PATTERNS = [
+  /premature end/i,
+  /truncated/i,
+  /unexpected end/i,
+  /end of (file|data|stream|input)/i,
+  /\bEOF\b/,
+  /read error/i,
+  /not[ _]enough[ _](data|bytes)/i,
+  /short read/i,
+  /incomplete/i,
+];
+
+/** A variant of an accepted format that the decoder does not implement (TIFF layouts and compressions above all). */
+const UNSUPPORTED_VARIANT_PATTERNS = [
+  /not (yet )?(implemented|supported)/i,
+  /unsupported(?! marker)/i,
+  /can ?not handle/i,
+  /can't handle/i,
+  /unknown (compression|photometric|colou?r ?space|sample format)/i,
+  /sorry/i,
+];
+
+/** Failures that may not recur on another attempt (another sandbox, more memory free). */
+const TRANSIENT_PATTERNS = [/out of memory/i, /vips_malloc/i, /cannot allocate/i, /\bENOMEM\b/, /\bEMFILE\b/, /too many open files/i];
+
+function firstLineOf(error: unknown): { message: string; firstLine: string } {
   const message = error instanceof Error ? error.message : String(error);
-  const firstLine = message.split('\n')[0] ?? message;
+  return { message, firstLine: message.split('\n')[0] ?? message };
+}
+
+/** The limit errors libvips raises itself, shared by both translations. */
+function limitError(error: unknown, message: string, firstLine: string, context: string): ImageError | undefined {
   if (/timeout/i.test(message)) {
     return new ImageTimeoutError(`${context}: processing exceeded its time limit`, { cause: error });
   }
@@ -143,10 +176,50 @@ export function toImageError(error: unknown, context: string): ImageError {
       cause: error,
     });
   }
+  return undefined;
+}
+
+/**
+ * Turns whatever sharp/libvips threw while working on imgflow's own decoded pixels (resizing,
+ * filters, encoding, placeholders) into one of our named errors. Anything that mentions broken
+ * data is the input's fault (permanent); the rest is reported as a processing failure that may
+ * be retried. Failures while reading the original's bytes go through toDecodeError instead.
+ */
+export function toImageError(error: unknown, context: string): ImageError {
+  if (error instanceof ImageError) return error;
+  const { message, firstLine } = firstLineOf(error);
+  const limit = limitError(error, message, firstLine, context);
+  if (limit) return limit;
   if (CORRUPT_PATTERNS.some((pattern) => pattern.test(message))) {
     return new InvalidImageError('CORRUPT_IMAGE', `${context}: the image data is corrupt or truncated (${firstLine})`, {
       cause: error,
     });
   }
   return new ImageProcessingError(`${context}: ${firstLine}`, { cause: error });
+}
+
+/**
+ * Turns a failure while libvips reads the original's bytes (header or pixels) into a named
+ * error. The same bytes fail the same way on every attempt, so a decode failure is a rejection,
+ * never a retry: TRUNCATED when the data ends early, UNSUPPORTED_VARIANT when the decoder does
+ * not implement the variant, CORRUPT_IMAGE otherwise. Only memory and file-handle exhaustion,
+ * which another attempt may not meet, stay transient (ImageProcessingError).
+ */
+export function toDecodeError(error: unknown, context: string): ImageError {
+  if (error instanceof ImageError) return error;
+  const { message, firstLine } = firstLineOf(error);
+  const limit = limitError(error, message, firstLine, context);
+  if (limit) return limit;
+  if (TRANSIENT_PATTERNS.some((pattern) => pattern.test(message))) {
+    return new ImageProcessingError(`${context}: ${firstLine}`, { cause: error });
+  }
+  if (TRUNCATED_PATTERNS.some((pattern) => pattern.test(message))) {
+    return new InvalidImageError('TRUNCATED', `${context}: the image data ends before the image does (${firstLine})`, { cause: error });
+  }
+  if (UNSUPPORTED_VARIANT_PATTERNS.some((pattern) => pattern.test(message))) {
+    return new UnsupportedFormatError('UNSUPPORTED_VARIANT', `${context}: this variant of the format cannot be decoded (${firstLine})`, {
+      cause: error,
+    });
+  }
+  return new InvalidImageError('CORRUPT_IMAGE', `${context}: the image data is corrupt (${firstLine})`, { cause: error });
 }

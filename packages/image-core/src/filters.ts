@@ -30,8 +30,11 @@ function sepiaMatrix(intensity: number): Matrix3x3 {
   return [row(0), row(1), row(2)];
 }
 
-function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (char) => `&#${char.charCodeAt(0)};`);
+/** Pango markup (GMarkup) knows these five entities; everything else in the text is literal. */
+const MARKUP_ENTITIES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' };
+
+function escapeMarkup(text: string): string {
+  return text.replace(/[<>&'"]/g, (char) => MARKUP_ENTITIES[char] ?? char);
 }
 
 /** Offsets an overlay of `size` inside `canvas` at a compass position with a margin. */
@@ -53,14 +56,25 @@ async function withOpacity(overlay: Sharp, opacity: number): Promise<Buffer> {
   return sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toBuffer();
 }
 
+/**
+ * The text drawn by libvips' text operation (Pango through fontconfig), not by the SVG loader:
+ * that loader stays blocked wherever SVG input is off (see guardLoaders). At 72 dpi a point is a
+ * pixel, so the font size is a fraction of the canvas height.
+ */
 async function textOverlay(filter: Extract<Filter, { type: 'text' }>, canvas: WorkingImage): Promise<Buffer> {
   const fontSize = Math.max(6, Math.round(canvas.height * filter.size));
-  const width = canvas.width;
-  const height = Math.ceil(fontSize * 1.4);
-  const anchor = filter.position.includes('west') ? 'start' : filter.position.includes('east') ? 'end' : 'middle';
-  const x = anchor === 'start' ? 0 : anchor === 'end' ? width : width / 2;
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><text x="${x}" y="${fontSize}" font-family="${escapeXml(filter.font)}" font-size="${fontSize}" fill="${filter.color}" text-anchor="${anchor}">${escapeXml(filter.text)}</text></svg>`;
-  return withOpacity(sharp(Buffer.from(svg)), filter.opacity);
+  const align = filter.position.includes('west') ? 'left' : filter.position.includes('east') ? 'right' : 'centre';
+  const text = sharp({
+    text: {
+      text: `<span foreground="${filter.color}">${escapeMarkup(filter.text)}</span>`,
+      font: `${filter.font} ${fontSize}`,
+      width: canvas.width,
+      align,
+      dpi: 72,
+      rgba: true,
+    },
+  }).resize({ width: canvas.width, height: canvas.height, fit: 'inside', withoutEnlargement: true });
+  return withOpacity(text, filter.opacity);
 }
 
 async function imageOverlay(filter: Extract<Filter, { type: 'watermark' }>, canvas: WorkingImage, assets: Assets) {
@@ -109,6 +123,8 @@ async function applyOne(image: WorkingImage, filter: Filter, assets: Assets): Pr
       return pipeline.flop();
     case 'text':
     case 'watermark': {
+      // Blank text draws nothing (and libvips' text operation refuses it).
+      if (filter.type === 'text' && filter.text.trim() === '') return pipeline;
       const overlay = filter.type === 'text' ? await textOverlay(filter, image) : await imageOverlay(filter, image, assets);
       const size = await sharp(overlay).metadata();
       const margin = filter.type === 'watermark' ? Math.round(Math.min(image.width, image.height) * filter.margin) : Math.round(image.height * 0.02);

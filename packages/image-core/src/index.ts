@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './formats.js';
-export { type ImageInfo, probe, sha256Hex } from './probe.js';
+export { DECODE_FAIL_ON, type ImageInfo, type ProbeOptions, admitFormat, decodeFailure, probe, sha256Hex } from './probe.js';
+export { blockedLoaders, guardLoaders } from './loaders.js';
 export { trailingBytes } from './container.js';
 export * from './limits.js';
 export * from './validate.js';

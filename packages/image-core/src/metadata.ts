@@ -1,5 +1,6 @@
 import exifReader from 'exif-reader';
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import { toDecodeError } from './errors.js';
 import type { MetadataKeep, Recipe } from './recipe.js';
 
 /** The rights fields worth carrying into outputs. Everything else (GPS above all) is dropped. */
@@ -33,8 +34,13 @@ export function readRights(exif: Buffer | undefined): Rights {
 /** The rights an original's outputs carry: none unless the recipe keeps copyright. */
 export async function originalRights(original: Buffer, recipe: Pick<Recipe, 'metadata'>): Promise<Rights> {
   if (!recipe.metadata.keep.includes('copyright')) return {};
-  const { exif } = await sharp(original).metadata();
-  return readRights(exif);
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(original).metadata();
+  } catch (error) {
+    throw toDecodeError(error, 'Reading the rights from the header');
+  }
+  return readRights(metadata.exif);
 }
 
 /**

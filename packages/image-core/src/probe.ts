@@ -1,8 +1,15 @@
 import { createHash } from 'node:crypto';
 import sharp, { type Metadata } from 'sharp';
-import { InvalidImageError, UnsupportedFormatError, toImageError } from './errors.js';
-import { trailingBytes } from './container.js';
-import { type InputFormat, inputFormatFromSharp, sniffSignature, sniffUnreadable } from './formats.js';
+import { type ImageError, InvalidImageError, UnsupportedFormatError, toDecodeError } from './errors.js';
+import { structureComplete, trailingBytes } from './container.js';
+import { FORMAT_NAMES, INPUT_FORMATS, type InputFormat, LIBVIPS_INPUT_FORMATS, inputFormatFromSharp, isInputFormat, sniffSignature } from './formats.js';
+
+/**
+ * When libvips gives up on an original's data (sharp's `failOn`). 'error' processes what only
+ * earns a warning (a TIFF with an unknown tag, a JPEG with extraneous bytes before a marker: files
+ * desktop viewers open) and refuses truncated or corrupt data. See README, "Tolerant decoding".
+ */
+export const DECODE_FAIL_ON = 'error' as const;
 
 /** What the header of an image says about it. Nothing here needs the pixels decoded. */
 export interface ImageInfo {
@@ -57,35 +64,107 @@ export function sha256Hex(bytes: Buffer): string {
 }
 
 /**
- * Reads an image's header. Throws InvalidImageError for empty or unreadable headers and
- * UnsupportedFormatError for bytes that are not an image format we know.
+ * A libvips failure reading the original, named (toDecodeError). Where the decoder's message does
+ * not tell truncated from corrupt data (libpng says "read error" for both), the file's own
+ * structure does: cut short is TRUNCATED, complete is CORRUPT_IMAGE.
  */
-export async function probe(input: Buffer): Promise<ImageInfo> {
+export function decodeFailure(error: unknown, context: string, input: Buffer, format = sniffSignature(input)): ImageError {
+  const failure = toDecodeError(error, context);
+  if (!(failure instanceof InvalidImageError) || !format) return failure;
+  const complete = structureComplete(input, format);
+  if (complete === false && failure.code !== 'TRUNCATED') {
+    return new InvalidImageError('TRUNCATED', `${context}: the file ends before the data its structure declares`, {
+      cause: error,
+      details: { format, bytes: input.length },
+    });
+  }
+  if (complete === true && failure.code === 'TRUNCATED') {
+    return new InvalidImageError('CORRUPT_IMAGE', `${context}: the image data is corrupt (every byte its structure declares is there)`, {
+      cause: error,
+      details: { format },
+    });
+  }
+  return failure;
+}
+
+/** Formats whose structure probe checks for completeness on a readable header. */
+const CHECKED_STRUCTURES: readonly InputFormat[] = ['png', 'webp', 'tiff'];
+
+export interface ProbeOptions {
+  /**
+   * The formats whose bytes may reach a libvips loader. The sniffer's verdict comes first: any
+   * other format is refused (FORMAT_NOT_ALLOWED, naming it) before a parser sees the bytes.
+   * Default: every input format.
+   */
+  acceptedFormats?: readonly InputFormat[];
+}
+
+function notAllowed(format: string, name: string, acceptedFormats: readonly InputFormat[]): UnsupportedFormatError {
+  return new UnsupportedFormatError('FORMAT_NOT_ALLOWED', `${name} input is not accepted; accepted formats: ${acceptedFormats.join(', ')}`, {
+    details: { format, acceptedFormats },
+  });
+}
+
+/**
+ * The sniffer's verdict on the bytes, before any parser: the format when it is an accepted one;
+ * otherwise EMPTY_FILE, FORMAT_NOT_ALLOWED naming a format it recognises (SVG in any spelling,
+ * PDF, HEIC, JPEG 2000, JPEG XL, PSD, BMP, ICO, RAW containers, …) or UNKNOWN_FORMAT.
+ */
+export function admitFormat(input: Buffer, acceptedFormats: readonly InputFormat[] = INPUT_FORMATS): InputFormat {
   if (input.length === 0) {
     throw new InvalidImageError('EMPTY_FILE', 'The file is empty (0 bytes)');
   }
-  const unreadable = sniffUnreadable(input);
+  const format = sniffSignature(input);
+  if (!format) {
+    throw new UnsupportedFormatError('UNKNOWN_FORMAT', 'The bytes are not an image format imgflow can read', { details: { bytes: input.length } });
+  }
+  if (!isInputFormat(format) || !acceptedFormats.includes(format)) throw notAllowed(format, FORMAT_NAMES[format], acceptedFormats);
+  return format;
+}
+
+/**
+ * Reads an image's header. The format comes from the sniffer first (admitFormat): only bytes
+ * whose signature is an accepted format reach libvips. Throws InvalidImageError for empty or
+ * unreadable headers and UnsupportedFormatError for bytes that are not an accepted format.
+ */
+export async function probe(input: Buffer, options: ProbeOptions = {}): Promise<ImageInfo> {
+  const acceptedFormats = options.acceptedFormats ?? INPUT_FORMATS;
+  const sniffed = admitFormat(input, acceptedFormats);
+  if (!LIBVIPS_INPUT_FORMATS.includes(sniffed)) return unreadableInfo(sniffed, input);
   let metadata: Metadata;
   try {
-    metadata = await sharp(input, { limitInputPixels: false }).metadata();
+    metadata = await sharp(input, { limitInputPixels: false, failOn: DECODE_FAIL_ON }).metadata();
   } catch (error) {
-    if (unreadable) {
-      return unreadableInfo(unreadable, input);
-    }
-    const failure = toImageError(error, 'Reading the image header failed');
-    const signature = sniffSignature(input);
-    if (failure.code === 'UNKNOWN_FORMAT' && signature) {
-      // The bytes start like an image we read: it is broken (e.g. truncated), not some other format.
-      throw new InvalidImageError('CORRUPT_IMAGE', `The file starts like a ${signature.toUpperCase()} image, but its header cannot be read (truncated or corrupt)`, {
+    // The bundled libvips has no HEVC decoder: a HEIC is named, and its limits decide.
+    if (sniffed === 'heic') return unreadableInfo(sniffed, input);
+    const failure = decodeFailure(error, 'Reading the image header failed', input, sniffed);
+    if (failure.code !== 'UNKNOWN_FORMAT') throw failure;
+    // The bytes start like an image we read: it is broken, not some other format.
+    const name = FORMAT_NAMES[sniffed];
+    if (structureComplete(input, sniffed) === false) {
+      throw new InvalidImageError('TRUNCATED', `The file starts like a ${name} image, but ends before the data its header declares (truncated)`, {
         cause: error,
-        details: { format: signature },
+        details: { format: sniffed, bytes: input.length },
       });
     }
-    throw failure;
+    throw new InvalidImageError('CORRUPT_IMAGE', `The file starts like a ${name} image, but its header cannot be read (truncated or corrupt)`, {
+      cause: error,
+      details: { format: sniffed },
+    });
   }
-  const format = inputFormatFromSharp(metadata.format, metadata.compression) ?? unreadable;
+  const format = inputFormatFromSharp(metadata.format, metadata.compression);
   if (!format) {
     throw new UnsupportedFormatError('UNKNOWN_FORMAT', `The bytes are ${String(metadata.format)}, not an image format imgflow reads`);
+  }
+  // libvips tells AVIF from HEIC by the codec, which the brands may not.
+  if (!acceptedFormats.includes(format)) throw notAllowed(format, FORMAT_NAMES[format], acceptedFormats);
+  // A file cut short is refused from its structure, before any decode, even where the decoder
+  // would not mind (a PNG that lacks only its IEND chunk). Not for ISO BMFF: bytes appended to
+  // an AVIF (a polyglot) look like a box cut short.
+  if (CHECKED_STRUCTURES.includes(format) && structureComplete(input, format) === false) {
+    throw new InvalidImageError('TRUNCATED', `The ${FORMAT_NAMES[format]} file ends before the data its structure declares (truncated)`, {
+      details: { format, bytes: input.length },
+    });
   }
   const orientation = metadata.orientation ?? 1;
   const storedWidth = metadata.width;

@@ -1,13 +1,12 @@
 import sharp, { type Sharp } from 'sharp';
 import { type EncodedImage, encode } from './encode.js';
-import { toImageError } from './errors.js';
 import { type Assets, applyFilters } from './filters.js';
 import { ANIMATED_OUTPUT_FORMATS, FILE_EXTENSIONS, MEDIA_TYPES, type OutputFormat } from './formats.js';
 import { DEFAULT_LIMITS, type ImageLimits } from './limits.js';
 import { validateImage } from './validate.js';
 import { originalRights } from './metadata.js';
 import { type Placeholder, placeholder } from './placeholder.js';
-import type { ImageInfo } from './probe.js';
+import { DECODE_FAIL_ON, type ImageInfo, decodeFailure } from './probe.js';
 import { type Recipe, type Rendition, formatsFor } from './recipe.js';
 import { type RenditionGeometry, type Size, renditionSize, resizeOptions, sharedDecodeSize } from './resize.js';
 import { type WorkingImage, capture, open } from './working.js';
@@ -23,8 +22,9 @@ export interface DecodeCounter {
   originalDecodes: number;
 }
 
+/** The original's bytes as libvips reads them: every failure of such a pipeline goes through toDecodeError. */
 function openOriginal(input: Buffer, limits: ImageLimits, animated: boolean): Sharp {
-  return sharp(input, { limitInputPixels: limits.maxPixels, failOn: 'warning', animated, sequentialRead: true }).timeout({
+  return sharp(input, { limitInputPixels: limits.maxPixels, failOn: DECODE_FAIL_ON, animated, sequentialRead: true }).timeout({
     seconds: limits.timeoutSeconds,
   });
 }
@@ -46,7 +46,8 @@ export async function decodeForRenditions(
     pipeline = pipeline.resize({ width: size.width, height: size.height, fit: 'fill', kernel: 'lanczos3' });
   }
   if (!options.keepIcc) pipeline = pipeline.toColourspace('srgb');
-  return capture(pipeline, options.keepIcc ? 'tiff' : 'raw', 'Decoding the image');
+  // A decode failure of the original is deterministic: a rejection (toDecodeError), never a retry.
+  return capture(pipeline, options.keepIcc ? 'tiff' : 'raw', 'Decoding the image', (error, context) => decodeFailure(error, context, input));
 }
 
 /** Two renditions with the same geometry and filters look the same: they are rendered (and encoded) once. */
@@ -149,7 +150,7 @@ export async function renderAnimated(input: Buffer, original: Size, rendition: R
       animated: true,
     };
   } catch (error) {
-    throw toImageError(error, `Encoding animated ${rendition.name}`);
+    throw decodeFailure(error, `Encoding animated ${rendition.name}`, input);
   }
 }
 

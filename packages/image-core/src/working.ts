@@ -1,5 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
-import { toImageError } from './errors.js';
+import { type ImageError, toImageError } from './errors.js';
 
 /**
  * A decoded image between operations. 'raw' holds 8-bit sRGB pixels and costs nothing to
@@ -22,8 +22,16 @@ export function open(image: WorkingImage): Sharp {
   return sharp(image.data).keepIccProfile();
 }
 
-/** Runs a pipeline and keeps its result as a working image of the given kind. */
-export async function capture(pipeline: Sharp, kind: WorkingImage['kind'], context: string): Promise<WorkingImage> {
+/**
+ * Runs a pipeline and keeps its result as a working image of the given kind. `translate` names
+ * a failure: toImageError by default, toDecodeError when the pipeline reads the original's bytes.
+ */
+export async function capture(
+  pipeline: Sharp,
+  kind: WorkingImage['kind'],
+  context: string,
+  translate: (error: unknown, context: string) => ImageError = toImageError,
+): Promise<WorkingImage> {
   try {
     const output =
       kind === 'raw'
@@ -32,7 +40,7 @@ export async function capture(pipeline: Sharp, kind: WorkingImage['kind'], conte
     const { data, info } = await output.toBuffer({ resolveWithObject: true });
     return { kind, data, width: info.width, height: info.height, channels: info.channels };
   } catch (error) {
-    throw toImageError(error, context);
+    throw translate(error, context);
   }
 }
 

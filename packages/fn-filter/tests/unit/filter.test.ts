@@ -96,7 +96,7 @@ describe('ApplyFilters', () => {
 
   it('lets a corrupt original out as InvalidImageError (a rejection) and writes nothing', async () => {
     const { deps, filter } = setUp({ renditions: [{ name: 'grey', width: 300, filters: [{ type: 'grayscale' }] }] }, photo.subarray(0, photo.length / 2));
-    await expect(filter()).rejects.toMatchObject({ name: 'InvalidImageError', code: 'CORRUPT_IMAGE' });
+    await expect(filter()).rejects.toMatchObject({ name: 'InvalidImageError', code: 'TRUNCATED' });
     expect(deps.s3.requestsOf('PutObjectCommand')).toEqual([]);
   });
 

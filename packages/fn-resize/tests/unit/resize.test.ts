@@ -85,8 +85,8 @@ describe('ResizeImage', () => {
     const truncated = photo.subarray(0, Math.floor(photo.length / 2));
     job = fakeJob(fakeUpload(deps, 'photos/broken.jpg', truncated), { format: 'jpeg', width: 1600, height: 1200 });
     const error = await resize().catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ name: 'InvalidImageError', code: 'CORRUPT_IMAGE' });
-    expect((error as Error).message).toMatch(/^CORRUPT_IMAGE: /);
+    expect(error).toMatchObject({ name: 'InvalidImageError', code: 'TRUNCATED' });
+    expect((error as Error).message).toMatch(/^TRUNCATED: /);
     expect(deps.s3.requestsOf('PutObjectCommand')).toEqual([]);
   });
 

@@ -39,12 +39,24 @@ describe('polyglots: an image with something appended', () => {
 });
 
 describe('a file that starts like an image but whose header is cut off', () => {
-  it('is a corrupt image (CORRUPT_IMAGE), not an unknown format', async () => {
+  it('is a truncated image (TRUNCATED), not an unknown format, when its header points past the end', async () => {
+    // libtiff writes the directory after the pixels: half the file has lost it.
     const tiff = await photo({ width: 640, height: 480 }).tiff({ compression: 'lzw' }).toBuffer();
     const truncated = tiff.subarray(0, Math.floor(tiff.length / 2));
     const error = await probe(truncated).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InvalidImageError);
-    expect(error).toMatchObject({ code: 'CORRUPT_IMAGE', details: { format: 'tiff' } });
-    expect((error as Error).message).toBe('The file starts like a TIFF image, but its header cannot be read (truncated or corrupt)');
+    expect(error).toMatchObject({ code: 'TRUNCATED', details: { format: 'tiff' }, permanent: true });
+    expect((error as Error).message).toBe('The file starts like a TIFF image, but ends before the data its header declares (truncated)');
+  });
+
+  it('is a corrupt image (CORRUPT_IMAGE) when nothing says it was cut short', async () => {
+    const tiff = await photo({ width: 64, height: 48 }).tiff({ compression: 'lzw' }).toBuffer();
+    const broken = Buffer.from(tiff);
+    // The directory offset points inside the file, at bytes that are not a directory.
+    broken.writeUInt32LE(8, 4);
+    broken.fill(0xff, 8, 40);
+    const error = await probe(broken).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidImageError);
+    expect(error).toMatchObject({ code: 'CORRUPT_IMAGE', details: { format: 'tiff' }, permanent: true });
   });
 });

@@ -131,7 +131,7 @@ describe('renderBundle', () => {
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(InvalidImageError);
-    expect(error).toMatchObject({ code: 'CORRUPT_IMAGE' });
+    expect(error).toMatchObject({ code: 'TRUNCATED', permanent: true });
   });
 });
 

@@ -130,7 +130,7 @@ describe('render', () => {
     const truncated = jpeg.subarray(0, Math.floor(jpeg.length / 2));
     const error = await render(truncated, DEFAULT_RECIPE).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InvalidImageError);
-    expect(error).toMatchObject({ code: 'CORRUPT_IMAGE', permanent: true });
+    expect(error).toMatchObject({ code: 'TRUNCATED', permanent: true });
   });
 
   it('exposes the steps so a pipeline can split them: decode once, then derive renditions', async () => {
