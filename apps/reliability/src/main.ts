@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { faultScenarios, killAndRerun, raceScenario, runFaultScenarios } from './faults.js';
 import { Harness } from './harness.js';
 import { runLifecycleScenarios } from './lifecycle.js';
-import { hostileCases, keyLayoutProblems, runHostile } from './hostile.js';
+import { hostileCases, keyLayoutProblems, renderHostileTable, runHostile } from './hostile.js';
 import { largeImageChecks, runLoad } from './load.js';
 import { type ReliabilityReport, figures, iamCheck, passed, renderReport, sumIamChecks } from './report.js';
 import { auditShippedDependencies, scanLogsAndNotifications } from './security.js';
@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
   };
   await mkdir(dirname(outFile), { recursive: true });
   await writeFile(outFile, `${JSON.stringify({ ...report, figures: figures(report) }, null, 2)}\n`);
-  process.stdout.write(`${renderReport(report)}\n`);
+  process.stdout.write(`${renderHostileTable(report.hostile)}\n\n${renderReport(report)}\n`);
   log(`JSON written to ${outFile}`);
   return passed(figures(report)) ? 0 : 1;
 }

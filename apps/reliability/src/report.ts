@@ -1,5 +1,5 @@
 import type { ScenarioResult } from './faults.js';
-import type { HostileResult } from './hostile.js';
+import { type HostileResult, retriesOnPermanentErrors } from './hostile.js';
 import type { LifecycleResult } from './lifecycle.js';
 import { type DataDirAudit, LARGE_IMAGE_EXPECTED, LAMBDA_MEMORY_MB, type LargeImageResult, type LoadResult } from './load.js';
 import type { IamCheck } from './iam.js';
@@ -38,6 +38,8 @@ export interface Figures {
   leftProcessing: number;
   /** Notifications beyond one per job in the lifecycle scenarios (must be 0). */
   duplicateNotifications: number;
+  /** Retries of hostile inputs that ended REJECTED: a permanent error is never retried (must be 0). */
+  retriesOnPermanentErrors: number;
   peakMemoryMb: number;
   largeImagePeakMb: number;
   iamChecked: number;
@@ -78,6 +80,7 @@ export function figures(report: ReliabilityReport): Figures {
     leftoverWork: report.load.leftoverWork + report.restart.leftoverWork,
     leftProcessing: report.lifecycle.reduce((sum, scenario) => sum + scenario.leftProcessing, 0),
     duplicateNotifications: report.lifecycle.reduce((sum, scenario) => sum + scenario.duplicateNotifications, 0),
+    retriesOnPermanentErrors: retriesOnPermanentErrors(report.hostile),
     peakMemoryMb: report.load.peakRssMb,
     largeImagePeakMb: Math.max(0, ...report.largeImages.filter((large) => large.status === 'SUCCEEDED').map((large) => large.maxRssMb)),
     iamChecked: report.iam.checked,
@@ -94,6 +97,7 @@ export function passed(values: Figures): boolean {
     values.leftoverWork === 0 &&
     values.leftProcessing === 0 &&
     values.duplicateNotifications === 0 &&
+    values.retriesOnPermanentErrors === 0 &&
     values.failedChecks.length === 0
   );
 }
@@ -118,6 +122,7 @@ export function renderReport(report: ReliabilityReport): string {
     ]),
     ['jobs left PENDING/PROCESSING (must be 0)', String(values.leftProcessing), 'after the lifecycle scenarios: Express time limit, payload limit, replay, out-of-memory, throttling, refused start'],
     ['duplicate notifications (must be 0)', String(values.duplicateNotifications), 'lifecycle scenarios: one notification per job'],
+    ['retries on permanent errors (must be 0)', String(values.retriesOnPermanentErrors), 'hostile inputs that ended REJECTED: a decode failure or a refused format is never retried'],
     ['hostile inputs tried / handled', `${values.hostileTried} / ${values.hostileRejected}`, 'each with its exact reason code; keys checked through the emulator or outputStem'],
     ['records lost (must be 0)', String(values.recordsLost), ''],
     ['duplicates (must be 0)', String(values.duplicates), 'records, notifications, outputs'],

@@ -42,6 +42,7 @@ describe('the reliability report', () => {
     ['a fault not survived', (report: ReliabilityReport) => report.faults[0]?.problems.push('ledger status PENDING')],
     ['a large image over 1024 MB', (report: ReliabilityReport) => Object.assign(report.largeImages[0] ?? {}, { maxRssMb: 1100 })],
     ['an advisory', (report: ReliabilityReport) => Object.assign(report.audit, { status: 'failed', high: 1 })],
+    ['a retry of a permanent error', (report: ReliabilityReport) => Object.assign(report.hostile[0] ?? {}, { retries: 1 })],
     ['a job left PROCESSING', (report: ReliabilityReport) => Object.assign(report.lifecycle[0] ?? {}, { leftProcessing: 1 })],
     ['a duplicate notification of a replay', (report: ReliabilityReport) => Object.assign(report.lifecycle[0] ?? {}, { duplicateNotifications: 1 })],
     ['a lifecycle scenario not handled', (report: ReliabilityReport) => report.lifecycle[0]?.problems.push('the sweep did not end the job')],
