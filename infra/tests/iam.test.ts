@@ -171,13 +171,28 @@ describe('function roles: exactly what each handler does', () => {
     },
   };
 
+  /** A function's own statements and those of the shared documents it sources besides the common one (read_uploads). */
+  function roleStatements(documents: Record<string, unknown>, name: string) {
+    const own = documents[name] as Hcl;
+    const shared = ((own.source_policy_documents ?? []) as string[]).flatMap((reference) => {
+      const match = /^\$\{data\.aws_iam_policy_document\.(\w+)\.json\}$/.exec(reference);
+      return match ? [documents[match[1] as string] as Hcl] : [];
+    });
+    return [...statementsOf(own), ...shared.flatMap((document) => statementsOf(document))];
+  }
+
   /** action → sorted resources of a function's role policy: its own statements plus the common ones that always apply. */
   async function grants(name: string): Promise<Record<string, string[]>> {
     const hcl = await loadModule('functions');
     const documents = policyDocuments(hcl);
     const own = documents[name] as Hcl;
-    expect(own.source_policy_documents).toEqual([`\${data.aws_iam_policy_document.common["${name}"].json}`]);
-    const statements = [...statementsOf(own), ...statementsOf(documents.common as Hcl).filter((statement) => statement.forEach === undefined)];
+    // Every step that reads the upload shares one document for it (read_uploads); notify does not read it.
+    const readsUpload = name !== 'notify';
+    expect(own.source_policy_documents).toEqual([
+      `\${data.aws_iam_policy_document.common["${name}"].json}`,
+      ...(readsUpload ? ['${data.aws_iam_policy_document.read_uploads.json}'] : []),
+    ]);
+    const statements = [...roleStatements(documents, name), ...statementsOf(documents.common as Hcl).filter((statement) => statement.forEach === undefined)];
     const byAction: Record<string, string[]> = {};
     for (const statement of statements) {
       expect(statement.effect).toBe('Allow');
@@ -225,7 +240,7 @@ describe('function roles: exactly what each handler does', () => {
 
   it.each(FUNCTION_NAMES)('%s lists only the key patterns it reads (s3:ListBucket with an s3:prefix condition)', async (name) => {
     const hcl = await loadModule('functions');
-    const statements = statementsOf(policyDocuments(hcl)[name] as Hcl);
+    const statements = roleStatements(policyDocuments(hcl), name);
     const listing = statements.filter((statement) => statement.actions.includes('s3:ListBucket'));
     const listed = listing.map((statement) => {
       expect(statement.actions, statement.sid).toEqual(['s3:ListBucket']);

@@ -97,21 +97,18 @@ data "aws_iam_policy_document" "common" {
   }
 }
 
-# ValidateImage: claims the job (UpdateItem, GetItem on a lost claim), reads the upload, claims
-# its content (a content claim item in the same table: GetItem, conditional UpdateItem; no index)
-# and, on a hit, copies earlier renditions server-side.
-data "aws_iam_policy_document" "validate" {
-  source_policy_documents = [data.aws_iam_policy_document.common["validate"].json]
-
+# Every step that reads the upload (validate, resize, filter, optimize): GetObject, and the
+# version the event names. S3 answers a GET of a missing key with 404 only to a caller that may
+# list the bucket (with the key as s3:prefix), and with 403 to any other: without ListUploads a
+# deleted upload would look like a denied one. Only the keys the functions read; not the work
+# prefix (a missing bundle is not the upload's fault, and its 403 fails the job instead).
+data "aws_iam_policy_document" "read_uploads" {
   statement {
     sid       = "ReadUploads"
     actions   = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = [local.upload_objects]
   }
 
-  # S3 answers a GET of a missing key with 404 only to a caller that may list the bucket (with
-  # the key as s3:prefix), and with 403 to any other: without this, a deleted upload would look
-  # like a denied one. Only the keys the function reads.
   statement {
     sid       = "ListUploads"
     actions   = ["s3:ListBucket"]
@@ -123,6 +120,13 @@ data "aws_iam_policy_document" "validate" {
       values   = [local.upload_keys]
     }
   }
+}
+
+# ValidateImage: claims the job (UpdateItem, GetItem on a lost claim), reads the upload, claims
+# its content (a content claim item in the same table: GetItem, conditional UpdateItem; no index)
+# and, on a hit, copies earlier renditions server-side.
+data "aws_iam_policy_document" "validate" {
+  source_policy_documents = [data.aws_iam_policy_document.common["validate"].json, data.aws_iam_policy_document.read_uploads.json]
 
   statement {
     sid       = "CopyCachedRenditions"
@@ -153,26 +157,7 @@ data "aws_iam_policy_document" "validate" {
 
 # ResizeImage: reads the upload, writes one bundle under the work prefix.
 data "aws_iam_policy_document" "resize" {
-  source_policy_documents = [data.aws_iam_policy_document.common["resize"].json]
-
-  statement {
-    sid       = "ReadUploads"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-    resources = [local.upload_objects]
-  }
-
-  # An upload deleted while its job runs reads as missing (see validate).
-  statement {
-    sid       = "ListUploads"
-    actions   = ["s3:ListBucket"]
-    resources = [var.upload_bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = [local.upload_keys]
-    }
-  }
+  source_policy_documents = [data.aws_iam_policy_document.common["resize"].json, data.aws_iam_policy_document.read_uploads.json]
 
   statement {
     sid       = "WriteWorkBundle"
@@ -183,26 +168,7 @@ data "aws_iam_policy_document" "resize" {
 
 # ApplyFilters: as ResizeImage, plus the recipe's watermark images.
 data "aws_iam_policy_document" "filter" {
-  source_policy_documents = [data.aws_iam_policy_document.common["filter"].json]
-
-  statement {
-    sid       = "ReadUploads"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-    resources = [local.upload_objects]
-  }
-
-  # An upload deleted while its job runs reads as missing (see validate).
-  statement {
-    sid       = "ListUploads"
-    actions   = ["s3:ListBucket"]
-    resources = [var.upload_bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = [local.upload_keys]
-    }
-  }
+  source_policy_documents = [data.aws_iam_policy_document.common["filter"].json, data.aws_iam_policy_document.read_uploads.json]
 
   statement {
     sid       = "WriteWorkBundle"
@@ -233,27 +199,7 @@ data "aws_iam_policy_document" "filter" {
 # OptimizeImage: reads the bundles (and the upload, for animation, metadata or a
 # server-side pass-through copy), writes the renditions, removes them again if a write fails.
 data "aws_iam_policy_document" "optimize" {
-  source_policy_documents = [data.aws_iam_policy_document.common["optimize"].json]
-
-  statement {
-    sid       = "ReadUploads"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-    resources = [local.upload_objects]
-  }
-
-  # An upload deleted while its job runs reads as missing (see validate). Not the work prefix:
-  # a missing bundle is not the upload's fault, and its 403 fails the job instead of rejecting it.
-  statement {
-    sid       = "ListUploads"
-    actions   = ["s3:ListBucket"]
-    resources = [var.upload_bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = [local.upload_keys]
-    }
-  }
+  source_policy_documents = [data.aws_iam_policy_document.common["optimize"].json, data.aws_iam_policy_document.read_uploads.json]
 
   statement {
     sid       = "ReadWorkBundles"
