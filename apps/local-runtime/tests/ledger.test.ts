@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type ContentClaim,
@@ -165,6 +165,8 @@ describe('a data folder of an older imgflow (other indexes)', () => {
     const emulators = await startEmulators({ dataDir, buckets: [] });
     const dynamo = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: emulators.endpoints.dynamodb });
     await dynamo.send(new CreateTableCommand(previousTableDefinition(JOBS_TABLE)));
+    // As on DynamoDB, a new table is CREATING for a moment: writes wait until it is ACTIVE.
+    await waitUntilTableExists({ client: dynamo, maxWaitTime: 30 }, { TableName: JOBS_TABLE });
     const clients = createClients({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoints: emulators.endpoints });
     const old = (jobId: string, status: JobRecord['status'], updatedAt: string): JobRecord => ({
       jobId,
