@@ -153,6 +153,8 @@ const UNSUPPORTED_VARIANT_PATTERNS = [
   /can't handle/i,
   /unknown (compression|photometric|colou?r ?space|sample format)/i,
   /sorry/i,
+  // libvips 8.18 reads an 8-bit CIELAB TIFF (Photoshop's Lab mode) as packed LabQ, then refuses its own result.
+  /bad labq format/i,
 ];
 
 /** Failures that may not recur on another attempt (another sandbox, more memory free). */

@@ -123,26 +123,30 @@ export interface TiffTag {
 const TIFF_TYPE_SIZES: Record<TiffTag['type'], number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 12: 8 };
 
 /**
- * A baseline little-endian RGB TIFF written by hand, IFD0 first and the strips after it (so a
+ * A baseline little-endian TIFF written by hand, IFD0 first and the strips after it (so a
  * cut in the pixel data leaves the header readable), with any extra tags: a GeoTIFF tag or a
- * private one libtiff does not know, a DNGVersion, ….
+ * private one libtiff does not know, a DNGVersion, …. The pixels are 8-bit samples, interleaved:
+ * RGB unless `extra` replaces the PhotometricInterpretation (262), e.g. 5 for CMYK, 8 for CIELAB;
+ * the number of samples per pixel follows from the length of `pixels`.
  */
-export function tiffFile(width: number, height: number, rgb: Buffer, extra: readonly TiffTag[] = [], rowsPerStrip = 16): Buffer {
+export function tiffFile(width: number, height: number, pixels: Buffer, extra: readonly TiffTag[] = [], rowsPerStrip = 16): Buffer {
+  const samples = pixels.length / (width * height);
   const strips = Math.ceil(height / rowsPerStrip);
-  const stripBytes = Array.from({ length: strips }, (_, index) => Math.min(rowsPerStrip, height - index * rowsPerStrip) * width * 3);
+  const stripBytes = Array.from({ length: strips }, (_, index) => Math.min(rowsPerStrip, height - index * rowsPerStrip) * width * samples);
   const base: TiffTag[] = [
     { tag: 256, type: 4, values: [width] },
     { tag: 257, type: 4, values: [height] },
-    { tag: 258, type: 3, values: [8, 8, 8] },
+    { tag: 258, type: 3, values: Array.from({ length: samples }, () => 8) },
     { tag: 259, type: 3, values: [1] },
     { tag: 262, type: 3, values: [2] },
     { tag: 273, type: 4, values: stripBytes.map(() => 0) },
-    { tag: 277, type: 3, values: [3] },
+    { tag: 277, type: 3, values: [samples] },
     { tag: 278, type: 4, values: [rowsPerStrip] },
     { tag: 279, type: 4, values: stripBytes },
     { tag: 284, type: 3, values: [1] },
   ];
-  const tags = [...base, ...extra].sort((a, b) => a.tag - b.tag);
+  // An extra tag replaces a base tag of the same number.
+  const tags = [...base.filter((entry) => !extra.some((added) => added.tag === entry.tag)), ...extra].sort((a, b) => a.tag - b.tag);
   const count = (entry: TiffTag) => (entry.type === 5 ? entry.values.length / 2 : entry.values.length);
   const size = (entry: TiffTag) => TIFF_TYPE_SIZES[entry.type] * entry.values.length;
   const ifdSize = 2 + tags.length * 12 + 4;
@@ -155,7 +159,7 @@ export function tiffFile(width: number, height: number, rgb: Buffer, extra: read
   });
   const pixelsStart = overflow;
   const stripOffsets = stripBytes.map((_, index) => pixelsStart + stripBytes.slice(0, index).reduce((sum, bytes) => sum + bytes, 0));
-  const file = Buffer.alloc(pixelsStart + rgb.length);
+  const file = Buffer.alloc(pixelsStart + pixels.length);
   file.write('II*\0', 0, 'latin1');
   file.writeUInt32LE(8, 4);
   file.writeUInt16LE(tags.length, 8);
@@ -180,7 +184,7 @@ export function tiffFile(width: number, height: number, rgb: Buffer, extra: read
       writeValues(entry, offset);
     }
   });
-  rgb.copy(file, pixelsStart);
+  pixels.copy(file, pixelsStart);
   return file;
 }
 

@@ -76,6 +76,7 @@ describe('errors', () => {
     ['TIFFReadDirectory: Sorry, can not handle images with 12-bit samples', 'UnsupportedFormatError', 'UNSUPPORTED_VARIANT'],
     ['tiff2vips: Compression scheme 34712 tile decoding is not implemented', 'UnsupportedFormatError', 'UNSUPPORTED_VARIANT'],
     ['VipsJpeg: Unsupported JPEG process: SOF type 0xc3', 'UnsupportedFormatError', 'UNSUPPORTED_VARIANT'],
+    ['Input buffer has corrupt header: image: bad labq format', 'UnsupportedFormatError', 'UNSUPPORTED_VARIANT'],
     ['VipsJpeg: Unsupported marker type 0x02', 'InvalidImageError', 'CORRUPT_IMAGE'],
     ['VipsJpeg: Invalid SOS parameters for sequential JPEG', 'InvalidImageError', 'CORRUPT_IMAGE'],
     ['TIFFFetchNormalTag: Warning, ASCII value for tag "GeoASCIIParams" does not end in null byte', 'InvalidImageError', 'CORRUPT_IMAGE'],
