@@ -1,6 +1,13 @@
 import { defineConfig } from 'tsup';
 
 /**
+ * Modules that stay outside the Lambda bundle and ship in the zip's node_modules: sharp (native
+ * binaries per architecture) and heic-decode (libheif-js, LGPL-3.0: kept a separate, replaceable
+ * module, and loaded only on the first HEIC).
+ */
+const SHIPPED_AS_MODULES = ['sharp', 'heic-decode'];
+
+/**
  * The build every Lambda package (packages/fn-*) shares: a library build the local runtime
  * imports, and the bundle that ships in the zip. Each fn package's tsup.config.ts re-exports it.
  */
@@ -16,7 +23,7 @@ export default defineConfig([
     clean: true,
     external: [/^@imgflow\//, 'sharp'],
   },
-  // The Lambda build: one bundled file for the zip; sharp stays external (native binaries ship beside it).
+  // The Lambda build: one bundled file for the zip; SHIPPED_AS_MODULES ship beside it.
   {
     entry: { index: 'src/index.ts' },
     outDir: 'dist/lambda',
@@ -25,9 +32,9 @@ export default defineConfig([
     platform: 'node',
     target: 'node20',
     bundle: true,
-    // Everything but sharp is inlined; sharp (native) ships in the zip's node_modules.
-    noExternal: [/^(?!sharp$)/],
-    external: ['sharp'],
+    // Everything else is inlined.
+    noExternal: [new RegExp(`^(?!(${SHIPPED_AS_MODULES.join('|')})$)`)],
+    external: SHIPPED_AS_MODULES,
     splitting: false,
     minify: true,
     // Error class names are the contract with Retry/Catch in the ASL: minification must keep them.

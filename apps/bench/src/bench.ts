@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Recipe } from '@imgflow/image-core';
+import type { HeicResult } from './heic.js';
 import type { Counters } from './counters.js';
 import type { BenchImage } from './corpus.js';
 import { type CostBreakdown, type Workflow, costPerImage, memorySizes, perMillion } from './cost.js';
@@ -177,6 +178,8 @@ export interface BenchResult {
   };
   targets: Target[];
   runs: RunRecord[];
+  /** What accepting HEIC costs (heic.ts); absent in results written before it existed. */
+  heic?: HeicResult;
 }
 
 /** Rotates the variant order by `shift`, so each variant runs first, second, … equally often. */

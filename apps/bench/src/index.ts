@@ -13,3 +13,4 @@ export * from './variants/imgflow.js';
 export * from './variants/index.js';
 export * from './variants/naive.js';
 export * from './variants/types.js';
+export * from './heic.js';

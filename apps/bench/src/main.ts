@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_RECIPE } from '@imgflow/image-core';
 import sharp from 'sharp';
 import { runBench } from './bench.js';
+import { measureHeic } from './heic.js';
 import { FULL_CORPUS, QUICK_CORPUS, loadCorpus } from './corpus.js';
 import { renderReport } from './report.js';
 import { type ImageMagick, locateImageMagick } from './variants/imagemagick.js';
@@ -95,6 +96,9 @@ async function main(): Promise<number> {
     skipped,
     log,
   });
+  // HEIC: 12 MP (an iPhone's size) in a full run, 2 MP in --quick.
+  const [heicWidth, heicHeight] = quick ? [1632, 1224] : [4032, 3024];
+  result.heic = await measureHeic({ recipe, repetitions, width: heicWidth, height: heicHeight, install: !quick, log });
   result.machine = {
     nproc: availableParallelism(),
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,

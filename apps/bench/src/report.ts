@@ -152,6 +152,22 @@ export function targetTable(result: BenchResult): string {
   );
 }
 
+/** What accepting HEIC costs: the same photo as HEIC and as JPEG through imgflow's render. */
+export function heicTable(result: BenchResult): string {
+  const heic = result.heic;
+  if (!heic) return 'not measured';
+  if ('skipped' in heic) return `SKIPPED: ${heic.skipped}`;
+  const { figures: f } = heic;
+  const mp = ((f.width * f.height) / 1e6).toFixed(1);
+  return table(
+    ['input', 'bytes', 'decode (ms, median)', 'render wall (ms)', 'render CPU (ms)', 'CPU vs JPEG'],
+    [
+      [`HEIC ${f.width}×${f.height} (${mp} MP)`, kb(f.heicBytes), `${fixed(f.decodeMs, 0)} (+${fixed(f.firstLoadMs, 0)} first load)`, fixed(f.renderWallMs.heic, 0), fixed(f.renderCpuMs.heic, 0), ratio(f.renderCpuMs.heic / f.renderCpuMs.jpeg)],
+      [`JPEG ${f.width}×${f.height}`, kb(f.jpegBytes), 'shrink-on-load', fixed(f.renderWallMs.jpeg, 0), fixed(f.renderCpuMs.jpeg, 0), '1.00×'],
+    ],
+  );
+}
+
 /** Everything printed at the end of a run. */
 export function renderReport(result: BenchResult): string {
   const memory = Object.entries(result.cost.memoryMb)
@@ -168,6 +184,8 @@ export function renderReport(result: BenchResult): string {
     outputTable(result),
     `Modeled AWS cost per million images, USD (${result.cost.prices.region}; Lambda MB: ${memory}; from ${result.cost.memorySource})`,
     costTable(result),
+    'HEIC input: the same photo as HEIC (libheif, WebAssembly) and as JPEG, through render with the default recipe',
+    heicTable(result),
     'Targets',
     targetTable(result),
   ].join('\n');

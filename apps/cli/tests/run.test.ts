@@ -167,6 +167,34 @@ describe('imgflow run', () => {
     expect(io.out()).toMatch(/^2 images: 2 succeeded, 0 rejected, 0 failed in /m);
   });
 
+  it('takes HEIC only where the limits opt in: REJECTED FORMAT_NOT_ALLOWED by default, SUCCEEDED upright with heic accepted', async () => {
+    const folder = join(root.path, 'heic');
+    await mkdir(folder);
+    // Stored sideways with an irot box (packages/image-core/tests/fixtures/heic/make-fixtures.mjs).
+    const fixture = new URL('../../../packages/image-core/tests/fixtures/heic/rotated.heic', import.meta.url);
+    await writeFile(join(folder, 'IMG_0001.HEIC'), await readFile(fixture));
+
+    const refused = captureIo();
+    const byDefault = await runImages({ inputs: [folder], data: join(root.path, 'heic-default'), cwd: root.path }, refused);
+    expect(byDefault.results.map((result) => [result.status, result.reason?.code])).toEqual([['REJECTED', 'FORMAT_NOT_ALLOWED']]);
+    expect(refused.out()).toMatch(/HEIC input is not accepted/);
+
+    await writeFile(join(root.path, 'heic-limits.json'), JSON.stringify({ acceptedFormats: ['jpeg', 'png', 'heic'] }));
+    const io = captureIo();
+    const heicOut = join(root.path, 'heic-out');
+    const accepted = await runImages({ inputs: [folder], limits: 'heic-limits.json', out: heicOut, data: join(root.path, 'heic-state'), cwd: root.path }, io);
+    expect(io.err()).toBe('');
+    expect(accepted.results.map((result) => result.status)).toEqual(['SUCCEEDED']);
+    const jpeg = join(heicOut, 'uploads', 'IMG_0001', 'sm.jpg');
+    expect(existsSync(jpeg)).toBe(true);
+    const metadata = await sharp(jpeg).metadata();
+    expect([metadata.width, metadata.height]).toEqual([96, 64]);
+    // Upright: the red block of the fixture is in the top-left corner.
+    const { data: corner } = await sharp(jpeg).extract({ left: 2, top: 2, width: 1, height: 1 }).raw().toBuffer({ resolveWithObject: true });
+    expect(corner[0]).toBeGreaterThan(180);
+    expect(corner[2]).toBeLessThan(70);
+  });
+
   it('stops cleanly when interrupted: finishes what runs, starts nothing new, exit 130', async () => {
     const controller = new AbortController();
     const out: string[] = [];

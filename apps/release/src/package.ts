@@ -75,6 +75,12 @@ export async function packageFunction(root: string, name: FunctionName, architec
     const files = await filesUnder(stage, skip);
     const otherArch = cpu === 'arm64' ? 'x64' : 'arm64';
     const manifest = JSON.parse(await readFile(join(packageDir(root, name), 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    // Every module the bundle leaves external (tsup.lambda.ts) is a production dependency and must be in the zip.
+    for (const dependency of Object.keys(manifest.dependencies ?? {})) {
+      if (!files.some((file) => file.path === `node_modules/${dependency}/package.json`)) {
+        throw new Error(`The ${name} ${architecture} bundle lacks its dependency ${dependency}`);
+      }
+    }
     const needsSharp = Boolean(manifest.dependencies?.sharp);
     if (needsSharp && !files.some((file) => file.path.startsWith(`node_modules/@img/sharp-linux-${cpu}/`))) {
       throw new Error(`The ${name} ${architecture} bundle lacks @img/sharp-linux-${cpu}`);

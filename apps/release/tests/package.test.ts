@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { builtinModules } from 'node:module';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -73,6 +74,23 @@ describe('Lambda artifacts', () => {
     expect(arm.unzippedBytes).toBeLessThan(50 * 1024 * 1024);
   });
 
+  it('ships every module the bundle imports: each bare import of index.mjs resolves inside the zip', async () => {
+    const entries = await readZip(arm.zip);
+    const bundle = entries.find((entry) => entry.path === 'index.mjs')?.data.toString() ?? '';
+    const imports = /\bfrom\s*["']([^"'./][^"']*)["']|\b(?:import|require)\(\s*["']([^"'./][^"']*)["']\s*\)/g;
+    const specifiers = new Set([...bundle.matchAll(imports)].map((match) => match[1] ?? match[2] ?? ''));
+    // The SDK tries these for SigV4a only (multi-region access points), inside a try/catch; imgflow never signs SigV4a.
+    const optional = ['@aws-sdk/signature-v4-crt', '@aws-sdk/signature-v4a'];
+    const external = [...specifiers].filter((specifier) => !specifier.startsWith('node:') && !builtinModules.includes(specifier) && !optional.includes(specifier));
+    // sharp (native) and heic-decode (libheif-js, LGPL: a replaceable module) stay outside the bundle.
+    expect(external.sort()).toEqual(['heic-decode', 'sharp']);
+    for (const module of ['heic-decode', 'libheif-js', 'sharp']) {
+      expect(entries.some((entry) => entry.path === `node_modules/${module}/package.json`), module).toBe(true);
+    }
+    // The LGPL's terms travel with libheif-js (README, "HEIC input").
+    expect(entries.some((entry) => entry.path === 'node_modules/libheif-js/LICENSE')).toBe(true);
+  });
+
   it('builds byte-identical zips twice, whatever the time zone', async () => {
     const again = join(out, 'again');
     await mkdir(again);
@@ -107,5 +125,10 @@ describe('Lambda artifacts', () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('IMGFLOW_')));
     const { stdout } = await run('node', ['--input-type=module', '-e', script], { cwd: dir, env });
     expect(stdout.trim()).toMatch(/^ConfigurationError \| INVALID_CONFIGURATION: Environment variable IMGFLOW_OUTPUT_BUCKET is missing/);
+    // The HEIC decoder loads from the zip's own node_modules and decodes (only on the first HEIC in a real run).
+    const heic = join(root, 'packages/image-core/tests/fixtures/heic/upright.heic');
+    const decode = `require('heic-decode')({ buffer: require('node:fs').readFileSync(${JSON.stringify(heic)}) }).then((p) => console.log(p.width + 'x' + p.height))`;
+    const decoded = await run('node', ['--input-type=commonjs', '-e', decode], { cwd: dir, env });
+    expect(decoded.stdout.trim()).toBe('96x64');
   });
 });

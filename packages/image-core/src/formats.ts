@@ -7,7 +7,8 @@ export type InputFormat = (typeof INPUT_FORMATS)[number];
 /**
  * Accepted by default: every raster format the bundled libvips decodes that a photo site takes.
  * SVG (scriptable, renders fonts and external references) and PDF are off unless a deployment opts in.
- * HEIC is named so it can be recognised and refused clearly; the bundled libvips has no HEVC decoder.
+ * HEIC is opt-in: its decoder (libheif as WebAssembly, src/heic.ts) implements HEVC, which is
+ * patent-encumbered; a deployment that accepts it says so (README, "HEIC input").
  */
 export const DEFAULT_ACCEPTED_FORMATS: readonly InputFormat[] = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff'];
 

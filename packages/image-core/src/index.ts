@@ -3,6 +3,7 @@ export * from './formats.js';
 export { DECODE_FAIL_ON, type ImageInfo, type ProbeOptions, admitFormat, decodeFailure, probe, sha256Hex } from './probe.js';
 export { blockedLoaders, guardLoaders } from './loaders.js';
 export { trailingBytes } from './container.js';
+export { type HeicSize, loadHeicDecoder, openHeic } from './heic.js';
 export * from './limits.js';
 export * from './validate.js';
 export * from './recipe.js';

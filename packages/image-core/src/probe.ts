@@ -22,7 +22,10 @@ export interface ImageInfo {
   /** Width and height as stored, before orientation. */
   storedWidth: number;
   storedHeight: number;
-  /** Number of animation frames (1 for still images; an AVIF/HEIF collection counts its primary image only). */
+  /**
+   * Number of animation frames: 1 for still images. An AVIF/HEIF collection counts its primary
+   * image only, and a multi-page TIFF (a scan, a fax: a document, not an animation) its first page.
+   */
   frames: number;
   hasAlpha: boolean;
   /** libvips interpretation: 'srgb', 'cmyk', 'b-w', 'grey16', 'rgb16', … */
@@ -99,8 +102,14 @@ export interface ProbeOptions {
   acceptedFormats?: readonly InputFormat[];
 }
 
+/** What a refusal adds for a format a deployment may turn on. */
+const OPT_IN_HINTS: Partial<Record<string, string>> = {
+  heic: ' (HEIC is opt-in: add heic to limits.acceptedFormats; README, "HEIC input", says what to consider first)',
+};
+
 function notAllowed(format: string, name: string, acceptedFormats: readonly InputFormat[]): UnsupportedFormatError {
-  return new UnsupportedFormatError('FORMAT_NOT_ALLOWED', `${name} input is not accepted; accepted formats: ${acceptedFormats.join(', ')}`, {
+  const hint = OPT_IN_HINTS[format] ?? '';
+  return new UnsupportedFormatError('FORMAT_NOT_ALLOWED', `${name} input is not accepted; accepted formats: ${acceptedFormats.join(', ')}${hint}`, {
     details: { format, acceptedFormats },
   });
 }
@@ -135,8 +144,6 @@ export async function probe(input: Buffer, options: ProbeOptions = {}): Promise<
   try {
     metadata = await sharp(input, { limitInputPixels: false, failOn: DECODE_FAIL_ON }).metadata();
   } catch (error) {
-    // The bundled libvips has no HEVC decoder: a HEIC is named, and its limits decide.
-    if (sniffed === 'heic') return unreadableInfo(sniffed, input);
     const failure = decodeFailure(error, 'Reading the image header failed', input, sniffed);
     if (failure.code !== 'UNKNOWN_FORMAT') throw failure;
     // The bytes start like an image we read: it is broken, not some other format.
@@ -170,14 +177,16 @@ export async function probe(input: Buffer, options: ProbeOptions = {}): Promise<
   const storedWidth = metadata.width;
   const storedHeight = metadata.height;
   const swaps = orientation >= 5 && orientation <= 8;
-  const isCollection = metadata.pagePrimary !== undefined;
+  // Only a TIFF's first page or a collection's primary image is decoded: the rest is never
+  // animated and does not count against maxFrames.
+  const isStill = metadata.pagePrimary !== undefined || format === 'tiff';
   return {
     format,
     width: metadata.autoOrient?.width ?? (swaps ? storedHeight : storedWidth),
     height: metadata.autoOrient?.height ?? (swaps ? storedWidth : storedHeight),
     storedWidth,
     storedHeight,
-    frames: isCollection ? 1 : (metadata.pages ?? 1),
+    frames: isStill ? 1 : (metadata.pages ?? 1),
     hasAlpha: metadata.hasAlpha,
     colourSpace: metadata.space,
     bitDepth: metadata.bitsPerSample ?? DEPTH_BITS[metadata.depth] ?? 8,

@@ -1,7 +1,8 @@
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import { type EncodedImage, encode } from './encode.js';
 import { type Assets, applyFilters } from './filters.js';
-import { ANIMATED_OUTPUT_FORMATS, FILE_EXTENSIONS, MEDIA_TYPES, type OutputFormat } from './formats.js';
+import { ANIMATED_OUTPUT_FORMATS, FILE_EXTENSIONS, MEDIA_TYPES, type OutputFormat, sniffSignature } from './formats.js';
+import { openHeic } from './heic.js';
 import { DEFAULT_LIMITS, type ImageLimits } from './limits.js';
 import { validateImage } from './validate.js';
 import { originalRights } from './metadata.js';
@@ -22,11 +23,14 @@ export interface DecodeCounter {
   originalDecodes: number;
 }
 
-/** The original's bytes as libvips reads them: every failure of such a pipeline goes through toDecodeError. */
-function openOriginal(input: Buffer, limits: ImageLimits, animated: boolean): Sharp {
-  return sharp(input, { limitInputPixels: limits.maxPixels, failOn: DECODE_FAIL_ON, animated, sequentialRead: true }).timeout({
-    seconds: limits.timeoutSeconds,
-  });
+/**
+ * The original's bytes as libvips reads them: every failure of such a pipeline goes through
+ * toDecodeError. A HEIC's pixels come from libheif first (openHeic): libvips has no HEVC decoder.
+ */
+async function openOriginal(input: Buffer, size: Size, limits: ImageLimits, animated: boolean): Promise<Sharp> {
+  const options: SharpOptions = { limitInputPixels: limits.maxPixels, failOn: DECODE_FAIL_ON, sequentialRead: true };
+  const pipeline = sniffSignature(input) === 'heic' ? await openHeic(input, size, options) : sharp(input, { ...options, animated });
+  return pipeline.timeout({ seconds: limits.timeoutSeconds });
 }
 
 /**
@@ -41,7 +45,7 @@ export async function decodeForRenditions(
 ): Promise<WorkingImage> {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const size = sharedDecodeSize(info, renditions);
-  let pipeline = openOriginal(input, limits, false).autoOrient();
+  let pipeline = (await openOriginal(input, info, limits, false)).autoOrient();
   if (size.width !== info.width || size.height !== info.height) {
     pipeline = pipeline.resize({ width: size.width, height: size.height, fit: 'fill', kernel: 'lanczos3' });
   }
@@ -133,7 +137,7 @@ export async function renderAnimated(input: Buffer, original: Size, rendition: R
   const format: OutputFormat = 'webp';
   try {
     const options = resizeOptions(original, rendition);
-    const { data, info: out } = await openOriginal(input, limits, true)
+    const { data, info: out } = await (await openOriginal(input, original, limits, true))
       .resize(options)
       .webp({ quality: recipe.encoding.webp.quality, effort: recipe.encoding.webp.effort, loop: 0 })
       .toBuffer({ resolveWithObject: true });

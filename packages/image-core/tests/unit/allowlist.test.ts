@@ -63,7 +63,8 @@ describe('allowlist before any parser', () => {
     for (const [bytes, format, name] of cases) {
       const error = await rejection(validateImage(bytes, limits));
       expect(error, format).toMatchObject({ code: 'FORMAT_NOT_ALLOWED', details: { format } });
-      expect(error.message).toBe(`${name} input is not accepted; accepted formats: jpeg`);
+      const optIn = format === 'heic' ? ' (HEIC is opt-in: add heic to limits.acceptedFormats; README, "HEIC input", says what to consider first)' : '';
+      expect(error.message).toBe(`${name} input is not accepted; accepted formats: jpeg${optIn}`);
     }
     expect(sharpCalls()).toHaveLength(0);
   });

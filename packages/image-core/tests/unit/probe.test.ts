@@ -84,10 +84,15 @@ describe('probe', () => {
     }
   });
 
-  it('names PDF and HEIC even though it cannot decode them', async () => {
+  it('names PDF even though it cannot decode it', async () => {
     expect((await probe(Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n'))).format).toBe('pdf');
+  });
+
+  it('reads a HEIC header through libvips: a bare ftyp box is a HEIC cut short, not an unknown format', async () => {
     const heic = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypheic'), Buffer.alloc(16)]);
-    expect((await probe(heic)).format).toBe('heic');
+    const error = await probe(heic).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidImageError);
+    expect(error).toMatchObject({ code: 'TRUNCATED', details: { format: 'heic' } });
   });
 
   it('recognises SVG by its content', async () => {
