@@ -35,10 +35,10 @@ describe('exact counters on one small generated image (default recipe)', () => {
     expect(counters?.s3.gets).toBe(3);
   });
 
-  it('imgflow writes one object per rendition × format, plus one bundle', () => {
+  it('imgflow writes one object per rendition × format and the manifest, plus one bundle', () => {
     const counters = results.imgflow?.counters;
-    expect(counters?.s3.outputPuts).toBe(OUTPUTS);
-    expect(counters?.s3.puts).toBe(OUTPUTS + 1);
+    expect(counters?.s3.outputPuts).toBe(OUTPUTS + 1);
+    expect(counters?.s3.puts).toBe(OUTPUTS + 2);
     expect(results.imgflow?.outputs).toHaveLength(OUTPUTS);
   });
 

@@ -42,7 +42,10 @@ describe.each(['Enabled', 'Disabled'] as const satisfies readonly UploadVersioni
       if (versioning === 'Enabled') expect(object.versionId, key).toMatch(/^[A-Za-z0-9_-]{20,}$/);
       else expect(object.versionId, key).toBeUndefined();
       expect(record?.outputs?.map((output) => output.key)).toEqual([`renditions/${outputStem(key)}/sm.webp`]);
-      expect(await listKeys(stack, stack.config.outputBucket, `renditions/${outputStem(key)}/`)).toEqual([`renditions/${outputStem(key)}/sm.webp`]);
+      expect(await listKeys(stack, stack.config.outputBucket, `renditions/${outputStem(key)}/`)).toEqual([
+        `renditions/${outputStem(key)}/manifest.json`,
+        `renditions/${outputStem(key)}/sm.webp`,
+      ]);
       expect(await stack.ledger.listBySourceKey(key)).toHaveLength(1);
     });
   });

@@ -33,7 +33,8 @@ describe.each(['Enabled', 'Disabled'] as const)('the workflow on the local runti
       DEFAULT_RECIPE.formats.map((format) => `renditions/photos/holiday/beach/${rendition.name}.${format === 'jpeg' ? 'jpg' : format}`),
     );
     expect(record?.outputs?.map((output) => output.key).sort()).toEqual([...expected].sort());
-    expect(await listKeys(stack, stack.config.outputBucket, 'renditions/photos/holiday/beach/')).toEqual([...expected].sort());
+    expect(await listKeys(stack, stack.config.outputBucket, 'renditions/photos/holiday/beach/')).toEqual([...expected, 'renditions/photos/holiday/beach/manifest.json'].sort());
+    expect(record?.manifestKey).toBe('renditions/photos/holiday/beach/manifest.json');
     for (const output of record?.outputs ?? []) {
       const metadata = await sharp(await download(stack, output.key)).metadata();
       expect(metadata.width, output.key).toBe(output.width);
@@ -102,7 +103,8 @@ describe.each(['Enabled', 'Disabled'] as const)('the workflow on the local runti
     expect(second.record).toMatchObject({ status: 'SUCCEEDED', cacheHit: true, cachedFrom: first.jobId });
     expect(second.reports[0]?.invocations).toEqual({ ValidateImage: 1, NotifySuccess: 1 });
     const keys = await listKeys(stack, stack.config.outputBucket, 'renditions/cache/copy-of-original/');
-    expect(keys).toHaveLength(9);
+    // Nine outputs and the manifest.
+    expect(keys).toHaveLength(10);
     const a = await download(stack, 'renditions/cache/original/sm.webp');
     const b = await download(stack, 'renditions/cache/copy-of-original/sm.webp');
     expect(b.equals(a)).toBe(true);
@@ -236,7 +238,7 @@ describe('ownership and stale cache entries', () => {
     const second = await uploadAndWait(stack, 'stale/second.jpg', bytes);
     expect(second.record).toMatchObject({ status: 'SUCCEEDED', cacheHit: false });
     expect(second.reports[0]?.invocations.ResizeImage).toBe(1);
-    expect(await listKeys(stack, stack.config.outputBucket, 'renditions/stale/second/')).toHaveLength(9);
+    expect(await listKeys(stack, stack.config.outputBucket, 'renditions/stale/second/')).toHaveLength(10);
   });
 
   it('a notify from an execution that no longer owns the job leaves the owner work objects and publishes nothing', async () => {

@@ -161,10 +161,12 @@ export async function checkUpload(harness: Harness, key: string, body: Buffer, e
   const work = everything.filter((each) => each.startsWith(stack.config.workPrefix));
   if (work.length > 0) problems.push(`${work.length} work object(s) left: ${work.slice(0, 3).join(', ')}`);
   const stored = await harness.listKeys(outputBucket, `${stack.config.outputPrefix}${outputStem(key)}/`);
-  const recorded = (record?.outputs ?? []).map((output) => output.key).sort();
+  // The outputs and the manifest that lists them (docs/manifest.md).
+  const recorded = [...(record?.outputs ?? []).map((output) => output.key), ...(record?.manifestKey ? [record.manifestKey] : [])].sort();
   if (expected.status !== 'SUCCEEDED' && (stored.length > 0 || recorded.length > 0)) problems.push(`${stored.length} output(s) stored for a job that did not succeed`);
   if (expected.status === 'SUCCEEDED') {
     if (recorded.length === 0) problems.push('no outputs recorded');
+    if (!record?.manifestKey) problems.push('no manifest recorded');
     if (JSON.stringify(stored) !== JSON.stringify(recorded)) problems.push(`stored outputs ${stored.length} ≠ recorded ${recorded.length}`);
     for (const outputKey of recorded) {
       if (!outputKey.startsWith(stack.config.outputPrefix) || outputKey.split('/').includes('..') || !/^[A-Za-z0-9._/-]+$/.test(outputKey)) {

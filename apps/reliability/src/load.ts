@@ -114,6 +114,7 @@ export async function auditDataDir(dataDir: string, files: readonly InputFile[],
       }
       byStatus[record.status] = (byStatus[record.status] ?? 0) + 1;
       for (const output of record.outputs ?? []) owned.add(output.key);
+      if (record.manifestKey) owned.add(record.manifestKey);
       const killedRun = killedPid !== undefined && record.executionId.includes(`-${killedPid}-`);
       const count = (seen.get(jobId) ?? 0) + (killedRun && record.notified ? 1 : 0);
       if (count === 0 || !record.notified) lost.push(`${file.key}: no notification`);
@@ -124,7 +125,9 @@ export async function auditDataDir(dataDir: string, files: readonly InputFile[],
     for (const key of owned) if (!stored.includes(key)) lost.push(`output ${key} is recorded but missing`);
     const leftoverWork = (await harness.listKeys(stack.config.outputBucket, stack.config.workPrefix)).length;
     await stack.drainNotifications();
-    return { images: files.length, byStatus, lost, duplicates, leftoverWork, outputs: stored.length };
+    // Outputs, not the manifests beside them (one per SUCCEEDED image).
+    const outputs = stored.filter((key) => !key.endsWith('/manifest.json')).length;
+    return { images: files.length, byStatus, lost, duplicates, leftoverWork, outputs };
   } finally {
     await harness.stop();
   }

@@ -7,6 +7,7 @@ import {
   type StepHandler,
   defineStep,
   elapsed,
+  rendersRendition,
 } from '@imgflow/pipeline';
 import { storeIntermediate } from '@imgflow/pipeline/intermediates';
 import { performance } from 'node:perf_hooks';
@@ -50,11 +51,12 @@ export async function filter(input: FilterInput, deps: StepDeps): Promise<Interm
   const { job } = input;
   const { config, storage } = deps;
   const { recipe, limits } = config;
-  const renditions = recipe.renditions.filter((rendition) => rendition.filters.length > 0);
+  // In a re-render, only the new and changed renditions (see planRerender).
+  const renditions = recipe.renditions.filter((rendition) => rendition.filters.length > 0 && rendersRendition(job, rendition.name));
   if (renditions.length === 0) return { step: 'filter', renditions: [], aliases: {}, millis: elapsed(started) };
   const assets = await loadAssets(assetNames(renditions), deps);
-  // The placeholder comes from whichever branch decodes: this one only when every rendition has filters.
-  const placeholder = renditions.length === recipe.renditions.length;
+  // The placeholder comes from whichever branch decodes: this one only when ResizeImage renders nothing.
+  const placeholder = !recipe.renditions.some((rendition) => rendition.filters.length === 0 && rendersRendition(job, rendition.name));
   const rendered = await renderBundle(await storage.get(job.source, job.source.etag), job, renditions, { recipe, limits, placeholder, assets });
   return storeIntermediate('filter', job, rendered, deps, started);
 }

@@ -54,14 +54,22 @@ export function rejectionFromCaught(caught: CaughtError): Rejection {
   return { error: caught.Error, code, message: message || caught.Error };
 }
 
-function successFacts(state: ProcessedState | CachedState): { outputs: OutputRecord[]; placeholder?: Placeholder; timings: Timings; cachedFrom?: string } {
+function successFacts(state: ProcessedState | CachedState): { outputs: OutputRecord[]; manifestKey?: string; placeholder?: Placeholder; timings: Timings; cachedFrom?: string } {
   if (state.outcome === 'cached') {
-    return { outputs: state.outputs, timings: state.timings, cachedFrom: state.cachedFrom, ...(state.placeholder ? { placeholder: state.placeholder } : {}) };
+    return {
+      outputs: state.outputs,
+      ...(state.manifestKey ? { manifestKey: state.manifestKey } : {}),
+      timings: state.timings,
+      cachedFrom: state.cachedFrom,
+      ...(state.placeholder ? { placeholder: state.placeholder } : {}),
+    };
   }
   const [resized, filtered] = state.intermediates;
   const placeholder = resized?.placeholder ?? filtered?.placeholder;
   return {
     outputs: state.optimized.outputs,
+    // Absent only in a state from before manifests (an execution that was running during the deploy).
+    ...(state.optimized.manifestKey ? { manifestKey: state.optimized.manifestKey } : {}),
     timings: { ...state.timings, resize: resized?.millis, filter: filtered?.millis, optimize: state.optimized.millis },
     ...(placeholder ? { placeholder } : {}),
   };
@@ -180,6 +188,7 @@ export async function notify(input: NotifyInput, deps: StepDeps, context?: StepC
       source: job.source,
       outputBucket: config.outputBucket,
       outputs: facts.outputs,
+      ...(facts.manifestKey ? { manifest: { bucket: config.outputBucket, key: facts.manifestKey } } : {}),
       ...(facts.placeholder ? { placeholder: facts.placeholder } : {}),
       cacheHit: input.state.outcome === 'cached',
       timings: facts.timings,

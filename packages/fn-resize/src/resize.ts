@@ -1,5 +1,5 @@
 import { renderBundle } from '@imgflow/image-core';
-import { type IntermediateResult, type Job, type StepDeps, type StepHandler, defineStep, elapsed } from '@imgflow/pipeline';
+import { type IntermediateResult, type Job, type StepDeps, type StepHandler, defineStep, elapsed, rendersRendition } from '@imgflow/pipeline';
 import { storeIntermediate } from '@imgflow/pipeline/intermediates';
 import { performance } from 'node:perf_hooks';
 
@@ -17,7 +17,8 @@ export async function resize(input: ResizeInput, deps: StepDeps): Promise<Interm
   const { job } = input;
   const { config, storage } = deps;
   const { recipe, limits } = config;
-  const renditions = recipe.renditions.filter((rendition) => rendition.filters.length === 0);
+  // In a re-render, only the new and changed renditions (see planRerender).
+  const renditions = recipe.renditions.filter((rendition) => rendition.filters.length === 0 && rendersRendition(job, rendition.name));
   if (renditions.length === 0) return { step: 'resize', renditions: [], aliases: {}, millis: elapsed(started) };
   // The job carries what validation read from the header: no second probe (or hash) here.
   const rendered = await renderBundle(await storage.get(job.source, job.source.etag), job, renditions, { recipe, limits, placeholder: true });

@@ -1,4 +1,4 @@
-import { ImageError, ImageTooLargeError, guardLoaders, isCleanOriginal, recipeFingerprint, validateImage } from '@imgflow/image-core';
+import { ImageError, ImageTooLargeError, guardLoaders, isCleanOriginal, recipeFingerprint, sha256Hex, validateImage } from '@imgflow/image-core';
 import {
   type ContentClaim,
   type Job,
@@ -15,7 +15,10 @@ import {
   objectFromEvent,
   outputKey,
   outputStem,
+  planRerender,
   resolveEventObject,
+  withFingerprints,
+  writeManifest,
 } from '@imgflow/pipeline';
 import { performance } from 'node:perf_hooks';
 
@@ -46,7 +49,9 @@ async function copyCachedOutputs(deps: StepDeps, job: Job, outputs: readonly Out
       if (key !== output.key || fromBucket !== config.outputBucket) {
         await storage.copy({ bucket: fromBucket, key: output.key }, { bucket: config.outputBucket, key }, undefined, config.cacheControl);
       }
-      return { ...output, key };
+      // A cache entry recorded before manifests has no content hashes: read once, from the copy.
+      const sha256 = output.sha256 ?? sha256Hex(await storage.get({ bucket: config.outputBucket, key }));
+      return { ...output, key, sha256 };
     }),
   );
 }
@@ -64,7 +69,9 @@ export async function validate(input: ValidateInput, deps: StepDeps, wait: Conte
   const source = await resolveEventObject(objectFromEvent(input.event), (location) => storage.head(location));
   const jobId = jobIdFor(source);
   const now = clock();
-  const claim = await ledger.claim(source, jobId, input.executionId, now, config.leaseSeconds);
+  // With the recipe: a job SUCCEEDED under another recipe is claimed again, to re-render.
+  const recipe = recipeFingerprint(config.recipe);
+  const claim = await ledger.claim(source, jobId, input.executionId, now, config.leaseSeconds, { recipe });
   if (!claim.claimed) {
     deps.logger.info('duplicate delivery', { jobId, status: claim.existing.status });
     return { outcome: 'duplicate', jobId, existingStatus: claim.existing.status };
@@ -92,7 +99,9 @@ export async function validate(input: ValidateInput, deps: StepDeps, wait: Conte
       frames: info.frames,
       icc: info.hasIccProfile,
       clean: isCleanOriginal(info),
-      recipe: recipeFingerprint(config.recipe),
+      recipe,
+      // Only new and changed renditions are rendered; the others keep their outputs.
+      ...(claim.replaces ? { rerender: planRerender(claim.replaces, config.recipe) } : {}),
     };
   } catch (error) {
     const rejection = rejected(error);
@@ -106,13 +115,16 @@ export async function validate(input: ValidateInput, deps: StepDeps, wait: Conte
   if (content.state === 'done' && content.record.jobId !== jobId) {
     const cached = content.record;
     try {
-      const outputs = await copyCachedOutputs(deps, job, cached.outputs ?? [], cached.outputBucket ?? config.outputBucket);
+      const outputs = withFingerprints(config.recipe, await copyCachedOutputs(deps, job, cached.outputs ?? [], cached.outputBucket ?? config.outputBucket));
+      // The new upload's own manifest, beside its copies (the state carries only its key).
+      const manifestKey = await writeManifest(deps, { job, outputs, ...(cached.placeholder ? { placeholder: cached.placeholder } : {}) });
       return {
         outcome: 'cached',
         job,
         outputs,
         ...(cached.placeholder ? { placeholder: cached.placeholder } : {}),
         cachedFrom: cached.jobId,
+        manifestKey,
         timings: { validate: elapsed(started) },
       };
     } catch (error) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { RecipeError } from './errors.js';
-import { OUTPUT_FORMATS } from './formats.js';
+import { ANIMATED_OUTPUT_FORMATS, OUTPUT_FORMATS } from './formats.js';
 import { parseOrThrow } from './schema.js';
 
 const HEX_COLOUR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/;
@@ -148,6 +148,11 @@ export const RecipeSchema = z
     /** 'first-frame' writes stills; 'animate' keeps every frame in formats that can hold them (WebP) and the first frame elsewhere. */
     animation: z.enum(['first-frame', 'animate']).default('first-frame'),
     placeholder: z.enum(['thumbhash', 'blurhash', 'none']).default('thumbhash'),
+    /**
+     * A re-render after a recipe change: what happens to the outputs of renditions this recipe no
+     * longer has. 'delete' (once the new manifest is written) or 'keep' (markup that names them still works).
+     */
+    removedRenditions: z.enum(['delete', 'keep']).default('delete'),
   })
   .strict()
   .superRefine((recipe, context) => {
@@ -218,4 +223,29 @@ function canonical(value: unknown): unknown {
  */
 export function recipeFingerprint(recipe: Recipe): string {
   return createHash('sha256').update(JSON.stringify(canonical(recipe))).digest('hex').slice(0, 16);
+}
+
+/**
+ * A short hash of everything that decides one rendition's outputs: its definition (geometry,
+ * crop, background, filters, with defaults filled), the formats it is written in and the
+ * encoding settings of those formats only, the metadata kept, the animation mode when one of
+ * its formats can animate, and the recipe's version (bumped by hand to regenerate everything).
+ * Not its name (that decides keys, not pixels), nor the placeholder or the other renditions:
+ * changing WebP quality changes the fingerprint of the renditions written in WebP and no
+ * other. Same canonical form as recipeFingerprint (keys sorted), so key order never matters.
+ * A watermark is named, not hashed: replacing an asset's bytes under the same name does not
+ * change it.
+ */
+export function renditionFingerprint(recipe: Recipe, rendition: Rendition): string {
+  const { name: _name, formats: _formats, ...definition } = rendition;
+  const formats = formatsFor(recipe, rendition);
+  const identity = {
+    version: recipe.version,
+    rendition: definition,
+    formats,
+    encoding: Object.fromEntries(formats.map((format) => [format, recipe.encoding[format]])),
+    metadata: recipe.metadata,
+    ...(formats.some((format) => ANIMATED_OUTPUT_FORMATS.includes(format)) ? { animation: recipe.animation } : {}),
+  };
+  return createHash('sha256').update(JSON.stringify(canonical(identity))).digest('hex').slice(0, 16);
 }

@@ -54,6 +54,23 @@ export function outputKey(outputPrefix: string, stem: string, rendition: string,
   return `${outputPrefix}${stem}/${rendition}.${output.extension}`;
 }
 
+/**
+ * The image's manifest, beside its renditions: `<outputPrefix><stem>/manifest.json`. No output
+ * key is ever it: an output's name ends in an image format's extension.
+ */
+export function manifestKey(outputPrefix: string, stem: string): string {
+  return `${outputPrefix}${stem}/manifest.json`;
+}
+
+/**
+ * The key of an output of a rendition whose definition changed in a re-render: its fingerprint
+ * keeps it apart from the output it supersedes, which stays where markup and old manifests
+ * point until nothing names it (see Rerender).
+ */
+export function versionedOutputKey(outputPrefix: string, stem: string, rendition: string, output: Pick<EncodedImage, 'extension'>, fingerprint: string): string {
+  return `${outputPrefix}${stem}/${rendition}.${fingerprint.slice(0, 8)}.${output.extension}`;
+}
+
 export function workPrefixFor(workPrefix: string, jobId: string): string {
   return `${workPrefix}${jobId}/`;
 }

@@ -25,6 +25,8 @@ export interface JobRecord {
   contentKey?: string;
   outputBucket?: string;
   outputs?: OutputRecord[];
+  /** Key of the image's manifest in outputBucket (set on SUCCEEDED; absent in records older than manifests). */
+  manifestKey?: string;
   placeholder?: Placeholder;
   cacheHit?: boolean;
   cachedFrom?: string;
@@ -132,7 +134,20 @@ export function jobsTableDefinition(tableName: string): CreateTableCommandInput 
   };
 }
 
-export type ClaimResult = { claimed: true; record: JobRecord } | { claimed: false; existing: JobRecord };
+/**
+ * A claim. `replaces` is the SUCCEEDED record a re-render took over (claimed with another
+ * recipe): its outputs, and the recipe that made them, as they were.
+ */
+export type ClaimResult = { claimed: true; replaces?: JobRecord } | { claimed: false; existing: JobRecord };
+
+export interface ClaimOptions {
+  /**
+   * The recipe fingerprint this claim renders with. Given, a SUCCEEDED job whose recorded recipe
+   * differs is claimed again (a re-render after a recipe change); not given, a SUCCEEDED job
+   * is never claimed again.
+   */
+  recipe?: string;
+}
 
 interface Expression {
   set: Record<string, unknown>;
@@ -202,8 +217,9 @@ export class JobLedger {
    * delivery, or a replay of an execution that already ended the job, and the existing record is
    * returned.
    */
-  async claim(source: ObjectRef, jobId: string, executionId: string, now: Date, leaseSeconds: number): Promise<ClaimResult> {
+  async claim(source: ObjectRef, jobId: string, executionId: string, now: Date, leaseSeconds: number, options: ClaimOptions = {}): Promise<ClaimResult> {
     const timestamp = now.toISOString();
+    const rerender = options.recipe !== undefined;
     const update = updateExpression({
       set: {
         status: 'PENDING',
@@ -224,28 +240,31 @@ export class JobLedger {
           Key: { jobId },
           ...update,
           // A FAILED job is claimed again only by another execution: a replay of the one that
-          // failed it (Express runs an execution at least once) must not run it again.
-          ConditionExpression:
-            'attribute_not_exists(#jobId) OR (#status = :failed AND #executionId <> :executionId) OR ((#status = :pending OR #status = :processing) AND #leaseExpiresAt < :now)',
-          ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#jobId': 'jobId' },
+          // failed it (Express runs an execution at least once) must not run it again. A
+          // SUCCEEDED job is claimed again only for another recipe (a re-render).
+          ConditionExpression: `attribute_not_exists(#jobId) OR (#status = :failed AND #executionId <> :executionId) OR ((#status = :pending OR #status = :processing) AND #leaseExpiresAt < :now)${rerender ? ' OR (#status = :succeeded AND #recipe <> :recipe AND #executionId <> :executionId)' : ''}`,
+          ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#jobId': 'jobId', ...(rerender ? { '#recipe': 'recipe' } : {}) },
           ExpressionAttributeValues: {
             ...update.ExpressionAttributeValues,
             ':now': timestamp,
             ':failed': 'FAILED',
             ':pending': 'PENDING',
             ':processing': 'PROCESSING',
+            ...(rerender ? { ':succeeded': 'SUCCEEDED', ':recipe': options.recipe } : {}),
           },
-          ReturnValues: 'ALL_NEW',
+          // The item as it was: a re-render needs the outputs it replaces.
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return { claimed: true, record: response.Attributes as JobRecord };
+      const before = response.Attributes as JobRecord | undefined;
+      return before?.status === 'SUCCEEDED' ? { claimed: true, replaces: before } : { claimed: true };
     } catch (error) {
       if (isConditionFailure(error)) {
         const existing = await this.get(jobId);
         // A Retry of the same execution (validation failed transiently after the claim) finds
         // its own claim: it is still the owner, not a duplicate delivery.
         if (existing && existing.executionId === executionId && (existing.status === 'PENDING' || existing.status === 'PROCESSING')) {
-          return { claimed: true, record: existing };
+          return { claimed: true };
         }
         if (existing) return { claimed: false, existing };
       }
@@ -416,7 +435,7 @@ export class JobLedger {
    */
   async succeed(
     job: Pick<Job, 'jobId' | 'executionId' | 'sha256' | 'recipe'>,
-    result: { outputBucket: string; outputs: OutputRecord[]; placeholder?: Placeholder; timings: Timings; cacheHit: boolean; cachedFrom?: string },
+    result: { outputBucket: string; outputs: OutputRecord[]; manifestKey?: string; placeholder?: Placeholder; timings: Timings; cacheHit: boolean; cachedFrom?: string },
   ): Promise<boolean> {
     const owned = await this.owned(
       job.jobId,
@@ -430,6 +449,7 @@ export class JobLedger {
           recipe: job.recipe,
           outputBucket: result.outputBucket,
           outputs: result.outputs,
+          manifestKey: result.manifestKey,
           placeholder: result.placeholder,
           timings: result.timings,
           cacheHit: result.cacheHit,

@@ -16,6 +16,8 @@ export interface JobNotification {
   /** Present on success: bucket and keys of every output. */
   outputBucket?: string;
   outputs?: OutputRecord[];
+  /** Present on success: the image's manifest (docs/manifest.md), everything a front end needs in one object. */
+  manifest?: { bucket: string; key: string };
   placeholder?: Placeholder;
   cacheHit?: boolean;
   /** Present on rejection/failure. */
@@ -74,6 +76,7 @@ export function notificationFromRecord(record: JobRecord): JobNotification | und
       ...common,
       ...(record.outputBucket ? { outputBucket: record.outputBucket } : {}),
       outputs: record.outputs ?? [],
+      ...(record.outputBucket && record.manifestKey ? { manifest: { bucket: record.outputBucket, key: record.manifestKey } } : {}),
       ...(record.placeholder ? { placeholder: record.placeholder } : {}),
       cacheHit: record.cacheHit ?? false,
     });

@@ -25,6 +25,30 @@ export interface Job {
   executionId: string;
   /** ISO time the job was claimed. */
   startedAt: string;
+  /** A re-render after a recipe change: only some renditions are rendered (see planRerender). */
+  rerender?: Rerender;
+}
+
+/**
+ * What a re-render of a SUCCEEDED job under a new recipe does, decided by ValidateImage from
+ * the record it replaces (rerender.ts). Renditions whose fingerprint is unchanged are kept as
+ * they are; new and changed ones are rendered, the changed ones under new keys (a reader of the
+ * old manifest still finds every object it names); the outputs of renditions the recipe no
+ * longer has are deleted once the new manifest is written, unless the deployment keeps them.
+ */
+export interface Rerender {
+  /** The recipe fingerprint the replaced outputs were made with. */
+  from: string;
+  /** Renditions to render: new in the recipe, or whose definition changed. */
+  renditions: string[];
+  /** Outputs of unchanged renditions, carried into the new record and manifest as they are. */
+  kept: OutputRecord[];
+  /** Outputs no rendition of the recipe has any more. */
+  removed: OutputRecord[];
+  /** Outputs of changed renditions, replaced by outputs under new keys. */
+  superseded: OutputRecord[];
+  /** The replaced record's placeholder, for a re-render that decodes nothing. */
+  placeholder?: Placeholder;
 }
 
 export interface OutputRecord {
@@ -34,6 +58,10 @@ export interface OutputRecord {
   width: number;
   height: number;
   bytes: number;
+  /** Hex sha256 of the stored object's bytes (a pass-through output's is the original's). Absent in records older than manifests. */
+  sha256?: string;
+  /** renditionFingerprint of the rendition's definition that made it (absent in records older than re-renders). */
+  fingerprint?: string;
 }
 
 export interface Rejection {
@@ -50,7 +78,7 @@ export type Timings = Partial<Record<'validate' | 'resize' | 'filter' | 'optimiz
 export type ValidateResult =
   | { outcome: 'duplicate'; jobId: string; existingStatus: string }
   | { outcome: 'rejected'; job: Partial<Job> & { jobId: string; source: ObjectRef; executionId: string; startedAt: string }; rejection: Rejection; timings: Timings }
-  | { outcome: 'cached'; job: Job; outputs: OutputRecord[]; placeholder?: Placeholder; cachedFrom: string; timings: Timings }
+  | { outcome: 'cached'; job: Job; outputs: OutputRecord[]; placeholder?: Placeholder; cachedFrom: string; manifestKey: string; timings: Timings }
   | { outcome: 'valid'; job: Job; timings: Timings };
 
 /** One branch's intermediate: one bundle object with the branch's renditions, or none. */
@@ -69,6 +97,8 @@ export interface OptimizeResult {
   outputs: OutputRecord[];
   /** Outputs copied server-side from the original because re-encoding would only grow them. */
   passthrough: number;
+  /** Key of the image's manifest (see manifestKey) in the output bucket, written after every output. */
+  manifestKey: string;
   millis: number;
 }
 

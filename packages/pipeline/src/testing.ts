@@ -15,7 +15,7 @@ import type { PipelineConfig } from './config.js';
 import type { StepDeps } from './deps.js';
 import type { ObjectCreatedEvent } from './events.js';
 import { type ObjectRef, jobIdFor, outputStem } from './keys.js';
-import { type ClaimResult, type ContentClaim, type ContentClaimRecord, JobLedger, type JobRecord, contentClaimKey, statusShard } from './ledger.js';
+import { type ClaimOptions, type ClaimResult, type ContentClaim, type ContentClaimRecord, JobLedger, type JobRecord, contentClaimKey, statusShard } from './ledger.js';
 import { Notifier } from './notifier.js';
 import { type Job, type JobStatus, type OutputRecord, type Rejection, TERMINAL_STATUSES, type Timings } from './state.js';
 import { Storage } from './storage.js';
@@ -294,14 +294,17 @@ export class MemoryLedger extends JobLedger {
     }
   }
 
-  override async claim(source: ObjectRef, jobId: string, executionId: string, now: Date, leaseSeconds: number): Promise<ClaimResult> {
+  override async claim(source: ObjectRef, jobId: string, executionId: string, now: Date, leaseSeconds: number, options: ClaimOptions = {}): Promise<ClaimResult> {
     this.faults.take('ledger:claim');
     const existing = this.records.get(jobId);
     const timestamp = now.toISOString();
     const active = existing?.status === 'PENDING' || existing?.status === 'PROCESSING';
     // As JobLedger: a FAILED job is claimed again only by another execution (not by a replay).
     const retriable = existing?.status === 'FAILED' && existing.executionId !== executionId;
-    if (!existing || retriable || (active && (existing.leaseExpiresAt ?? '') < timestamp)) {
+    // …and a SUCCEEDED job only for another recipe (a re-render).
+    const rerender =
+      options.recipe !== undefined && existing?.status === 'SUCCEEDED' && existing.recipe !== options.recipe && existing.executionId !== executionId;
+    if (!existing || retriable || rerender || (active && (existing.leaseExpiresAt ?? '') < timestamp)) {
       const record = applied(
         existing,
         {
@@ -322,9 +325,9 @@ export class MemoryLedger extends JobLedger {
         ['reasonCode', 'reasonError', 'reasonMessage', 'outputs', 'contentKey', 'notified', 'notifyingUntil'],
       );
       this.records.set(jobId, record);
-      return { claimed: true, record: structuredClone(record) };
+      return rerender ? { claimed: true, replaces: structuredClone(existing) } : { claimed: true };
     }
-    if (existing.executionId === executionId && active) return { claimed: true, record: structuredClone(existing) };
+    if (existing.executionId === executionId && active) return { claimed: true };
     return { claimed: false, existing: structuredClone(existing) };
   }
 
@@ -386,7 +389,7 @@ export class MemoryLedger extends JobLedger {
 
   override async succeed(
     job: Pick<Job, 'jobId' | 'executionId' | 'sha256' | 'recipe'>,
-    result: { outputBucket: string; outputs: OutputRecord[]; placeholder?: JobRecord['placeholder']; timings: Timings; cacheHit: boolean; cachedFrom?: string },
+    result: { outputBucket: string; outputs: OutputRecord[]; manifestKey?: string; placeholder?: JobRecord['placeholder']; timings: Timings; cacheHit: boolean; cachedFrom?: string },
   ): Promise<boolean> {
     this.faults.take('ledger:succeed');
     const timestamp = this.now().toISOString();

@@ -31,7 +31,7 @@ function processed(): ProcessedState {
       { step: 'resize', bundleKey: bundleKey(deps.config.workPrefix, job.jobId, 'resize'), renditions: ['sm'], aliases: { sm: 'sm' }, millis: 20 },
       { step: 'filter', renditions: [], aliases: {}, millis: 0 },
     ],
-    optimized: { outputs: [{ rendition: 'sm', format: 'webp', key: 'renditions/photos/fox/sm.webp', width: 320, height: 213, bytes: 999 }], passthrough: 0, millis: 30 },
+    optimized: { outputs: [{ rendition: 'sm', format: 'webp', key: 'renditions/photos/fox/sm.webp', width: 320, height: 213, bytes: 999 }], passthrough: 0, manifestKey: 'renditions/photos/fox/manifest.json', millis: 30 },
   };
 }
 

@@ -1,4 +1,4 @@
-import { type Job, type JobNotification, LedgerUnavailableError, type ProcessedState, bundleKey } from '@imgflow/pipeline';
+import { type Job, type JobNotification, LedgerUnavailableError, type ProcessedState, type ValidateResult, bundleKey, notificationFromRecord } from '@imgflow/pipeline';
 import { type FakeStepDeps, awsError, fakeDeps, fakeJob, fakeUpload, objectCreatedEvent } from '@imgflow/pipeline/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createNotifyHandler } from '../../src/index.js';
@@ -36,7 +36,12 @@ function processed(): ProcessedState {
       },
       { step: 'filter', renditions: [], aliases: {}, millis: 0 },
     ],
-    optimized: { outputs: [{ rendition: 'sm', format: 'webp', key: 'renditions/photos/fox/sm.webp', width: 320, height: 213, bytes: 999 }], passthrough: 0, millis: 30 },
+    optimized: {
+      outputs: [{ rendition: 'sm', format: 'webp', key: 'renditions/photos/fox/sm.webp', width: 320, height: 213, bytes: 999, sha256: 'b'.repeat(64), fingerprint: '0123456789abcdef' }],
+      passthrough: 0,
+      manifestKey: 'renditions/photos/fox/manifest.json',
+      millis: 30,
+    },
   };
 }
 
@@ -51,6 +56,7 @@ describe('NotifySuccess', () => {
       contentKey: `${job.sha256}#${job.recipe}`,
       outputBucket: deps.config.outputBucket,
       outputs: processed().optimized.outputs,
+      manifestKey: 'renditions/photos/fox/manifest.json',
       placeholder: { kind: 'thumbhash', hash: 'abc' },
       timings: { validate: 4, resize: 20, filter: 0, optimize: 30 },
       cacheHit: false,
@@ -61,6 +67,34 @@ describe('NotifySuccess', () => {
     const [published] = deps.sns.published;
     expect(published).toMatchObject({ topicArn: deps.config.successTopicArn, attributes: { status: 'SUCCEEDED', event: 'job.succeeded' } });
     expect(published?.message).toMatchObject({ schema: 'imgflow.job/1', jobId: job.jobId, outputs: processed().optimized.outputs, finishedAt: '2030-01-01T00:00:00.000Z' });
+  });
+
+  it('points the notification to the manifest, as the record does (a sweeper re-sending it says the same)', async () => {
+    await notify({ kind: 'success', executionId: job.executionId, state: processed() });
+    const manifest = { bucket: deps.config.outputBucket, key: 'renditions/photos/fox/manifest.json' };
+    expect(deps.sns.published[0]?.message).toMatchObject({ manifest });
+    const record = deps.ledger.records.get(job.jobId);
+    expect(record && notificationFromRecord(record)).toMatchObject({ status: 'SUCCEEDED', manifest, outputs: processed().optimized.outputs });
+  });
+
+  it("points a cache hit's notification to the manifest ValidateImage wrote for it", async () => {
+    const cached: Extract<ValidateResult, { outcome: 'cached' }> = {
+      outcome: 'cached',
+      job,
+      outputs: processed().optimized.outputs,
+      cachedFrom: 'f'.repeat(32),
+      manifestKey: 'renditions/photos/fox/manifest.json',
+      timings: { validate: 3 },
+    };
+    await notify({ kind: 'success', executionId: job.executionId, state: cached });
+    expect(deps.ledger.records.get(job.jobId)).toMatchObject({ status: 'SUCCEEDED', cacheHit: true, manifestKey: cached.manifestKey });
+    expect(deps.sns.published[0]?.message).toMatchObject({ cacheHit: true, manifest: { bucket: deps.config.outputBucket, key: cached.manifestKey } });
+  });
+
+  it('sends no manifest pointer for a state from before manifests', async () => {
+    const { manifestKey: _manifestKey, ...older } = processed().optimized;
+    await notify({ kind: 'success', executionId: job.executionId, state: { ...processed(), optimized: older as ProcessedState['optimized'] } });
+    expect(deps.sns.published[0]?.message).not.toHaveProperty('manifest');
   });
 
   it('publishes once however often it is retried', async () => {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_RECIPE, type RecipeInput, parseRecipe, renderBundle } from '@imgflow/image-core';
-import type { IntermediateResult, Job } from '@imgflow/pipeline';
+import { DEFAULT_RECIPE, type RecipeInput, parseRecipe, renderBundle, renditionFingerprint, sha256Hex } from '@imgflow/image-core';
+import { ImageManifestSchema, type IntermediateResult, type Job, MANIFEST_CACHE_CONTROL } from '@imgflow/pipeline';
 import { storeIntermediate } from '@imgflow/pipeline/intermediates';
 import { type FakeStepDeps, awsError, fakeDeps, fakeJob, fakeUpload } from '@imgflow/pipeline/testing';
 import { photoLike } from '@imgflow/samples';
@@ -29,7 +29,8 @@ async function setUp(recipe: RecipeInput | undefined, original = photo, facts: P
   const { recipe: active } = deps.config;
   const branch = async (step: IntermediateResult['step'], withFilters: boolean) => {
     const renditions = active.renditions.filter((rendition) => rendition.filters.length > 0 === withFilters);
-    const rendered = await renderBundle(original, { ...job, icc: false }, renditions, { recipe: active });
+    // As ResizeImage: the resize branch computes the placeholder.
+    const rendered = await renderBundle(original, { ...job, icc: false }, renditions, { recipe: active, placeholder: step === 'resize' });
     return storeIntermediate(step, job, rendered, deps, performance.now());
   };
   const intermediates = [await branch('resize', false), await branch('filter', true)];
@@ -46,7 +47,7 @@ describe('OptimizeImage', () => {
     );
     expect(result.outputs.map((output) => output.key)).toEqual(expected);
     expect(result.passthrough).toBe(0);
-    expect(deps.s3.keys(deps.config.outputBucket, 'renditions/')).toEqual([...expected].sort());
+    expect(deps.s3.keys(deps.config.outputBucket, 'renditions/')).toEqual([...expected, 'renditions/photos/dunes/manifest.json'].sort());
     for (const output of result.outputs) {
       const stored = deps.s3.object(deps.config.outputBucket, output.key);
       expect(stored, output.key).toMatchObject({ contentType: `image/${output.format}`, cacheControl: 'public, max-age=31536000, immutable' });
@@ -56,6 +57,49 @@ describe('OptimizeImage', () => {
     expect(result.outputs.find((output) => output.key.endsWith('lg.webp'))).toMatchObject({ rendition: 'lg', format: 'webp', width: 1200, height: 800 });
     // The bundles are enough: the original is not read again.
     expect(deps.s3.requestsOf('GetObjectCommand').map((request) => request.key)).toEqual([`work/${job.jobId}/resize.bundle`]);
+  });
+
+  it('writes the manifest last, beside the outputs: every stored output with its size and the sha256 of its stored bytes', async () => {
+    const { deps, job, optimize } = await setUp(undefined);
+    const result = await optimize();
+    expect(result.manifestKey).toBe('renditions/photos/dunes/manifest.json');
+    const puts = deps.s3.requestsOf('PutObjectCommand').map((request) => request.key);
+    expect(puts.at(-1)).toBe(result.manifestKey);
+    expect(puts.filter((key) => key === result.manifestKey)).toHaveLength(1);
+    const stored = deps.s3.object(deps.config.outputBucket, result.manifestKey);
+    expect(stored).toMatchObject({ contentType: 'application/json', cacheControl: MANIFEST_CACHE_CONTROL });
+    const manifest = ImageManifestSchema.parse(JSON.parse(stored?.body.toString('utf8') ?? ''));
+    expect(manifest).toMatchObject({ schema: 'imgflow.manifest/1', jobId: job.jobId, recipe: { fingerprint: job.recipe }, generatedAt: '2030-01-01T00:00:00.000Z' });
+    expect(manifest.source).toMatchObject({ bucket: job.source.bucket, key: job.source.key, sha256: job.sha256, width: 1200, height: 800, bytes: job.source.size });
+    // The placeholder the resize branch computed.
+    expect(manifest.placeholder).toEqual({ kind: 'thumbhash', hash: expect.any(String), dominantColor: expect.stringMatching(/^#[0-9a-f]{6}$/) });
+    const listed = manifest.renditions.flatMap((rendition) => rendition.outputs);
+    expect(listed.map((output) => output.key)).toEqual(result.outputs.map((output) => output.key));
+    for (const output of listed) {
+      const body = deps.s3.object(deps.config.outputBucket, output.key)?.body ?? Buffer.alloc(0);
+      expect([output.bytes, output.sha256], output.key).toEqual([body.length, sha256Hex(body)]);
+    }
+    // The records carry the same hashes, and each rendition's fingerprint.
+    expect(result.outputs.map((output) => output.sha256)).toEqual(listed.map((output) => output.sha256));
+    const fingerprints = DEFAULT_RECIPE.renditions.map((rendition) => renditionFingerprint(DEFAULT_RECIPE, rendition));
+    expect(manifest.renditions.map((rendition) => rendition.fingerprint)).toEqual(fingerprints);
+    expect(new Set(result.outputs.filter((output) => output.rendition === 'md').map((output) => output.fingerprint))).toEqual(new Set([fingerprints[1]]));
+    expect(manifest.pictures).toHaveLength(1);
+    expect(manifest.pictures[0]?.img).toMatchObject({ type: 'image/jpeg', src: 'photos/dunes/lg.jpg', width: 1200, height: 800 });
+    // The state carries the key and the hashes, never the manifest.
+    expect(JSON.stringify(result)).not.toContain('pictures');
+  });
+
+  it('removes every output when the manifest cannot be written: no set without its manifest', async () => {
+    const { deps, optimize } = await setUp(undefined);
+    const send = deps.s3.send.bind(deps.s3);
+    deps.s3.send = async (command: unknown) => {
+      const input = (command as { input?: { Key?: string } }).input;
+      if (command?.constructor.name === 'PutObjectCommand' && input?.Key?.endsWith('/manifest.json')) throw awsError('InternalError', 500);
+      return send(command);
+    };
+    await expect(optimize()).rejects.toMatchObject({ name: 'StorageUnavailableError', code: 'STORAGE_UNAVAILABLE' });
+    expect(deps.s3.keys(deps.config.outputBucket, 'renditions/')).toEqual([]);
   });
 
   it('takes each rendition from the bundle of its branch', async () => {
@@ -79,15 +123,27 @@ describe('OptimizeImage', () => {
 
   it('copies the original server-side where re-encoding would only make it larger', async () => {
     const tiny = await sharp(photo).resize({ width: 320 }).jpeg({ quality: 20 }).toBuffer();
-    const { deps, job, optimize } = await setUp({ formats: ['jpeg'], encoding: { jpeg: { quality: 95 } }, renditions: [{ name: 'sm', width: 320 }] }, tiny, { clean: true });
+    const { deps, job, optimize } = await setUp({ formats: ['jpeg'], encoding: { jpeg: { quality: 95 } }, renditions: [{ name: 'sm', width: 320 }] }, tiny, {
+      clean: true,
+      sha256: sha256Hex(tiny),
+    });
     const result = await optimize();
     expect(result.passthrough).toBe(1);
-    expect(result.outputs).toEqual([{ rendition: 'sm', format: 'jpeg', key: 'renditions/photos/dunes/sm.jpg', width: 320, height: job.height, bytes: tiny.length }]);
+    const fingerprint = renditionFingerprint(deps.config.recipe, deps.config.recipe.renditions[0] as never);
+    // The copy is the original: its sha256 is the original's.
+    expect(result.outputs).toEqual([
+      { rendition: 'sm', format: 'jpeg', key: 'renditions/photos/dunes/sm.jpg', width: 320, height: job.height, bytes: tiny.length, sha256: job.sha256, fingerprint },
+    ]);
     expect(deps.s3.requestsOf('CopyObjectCommand')).toHaveLength(1);
-    expect(deps.s3.requestsOf('PutObjectCommand')).toHaveLength(0);
+    // The only PUT is the manifest's.
+    expect(deps.s3.requestsOf('PutObjectCommand').map((request) => request.key)).toEqual(['renditions/photos/dunes/manifest.json']);
     const stored = deps.s3.object(deps.config.outputBucket, 'renditions/photos/dunes/sm.jpg');
     expect(stored?.body.equals(tiny)).toBe(true);
     expect(stored).toMatchObject({ contentType: 'image/jpeg', cacheControl: deps.config.cacheControl });
+    const manifest = ImageManifestSchema.parse(JSON.parse(deps.s3.object(deps.config.outputBucket, result.manifestKey)?.body.toString('utf8') ?? ''));
+    expect(manifest.renditions[0]?.outputs).toEqual([
+      { format: 'jpeg', mediaType: 'image/jpeg', key: 'renditions/photos/dunes/sm.jpg', path: 'photos/dunes/sm.jpg', bytes: tiny.length, width: 320, height: job.height, sha256: sha256Hex(tiny) },
+    ]);
   });
 
   it('reads the original when the recipe keeps copyright, and writes the rights into the outputs', async () => {

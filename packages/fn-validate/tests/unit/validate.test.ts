@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { recipeFingerprint, resolveLimits } from '@imgflow/image-core';
-import { type JobRecord, type ValidateResult, jobIdFor } from '@imgflow/pipeline';
+import { recipeFingerprint, renditionFingerprint, resolveLimits, sha256Hex } from '@imgflow/image-core';
+import { ImageManifestSchema, type JobRecord, MANIFEST_CACHE_CONTROL, type ValidateResult, jobIdFor } from '@imgflow/pipeline';
 import { FAKE_UPLOAD_BUCKET, type FakeStepDeps, awsError, fakeDeps, fakeUpload, objectCreatedEvent } from '@imgflow/pipeline/testing';
 import { photoLike } from '@imgflow/samples';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -166,12 +166,51 @@ describe('ValidateImage', () => {
     const cached = outcomeOf(await validateUpload(photo, 'photos/second.jpg', SECOND_EXECUTION).result, 'cached');
     expect(cached.cachedFrom).toBe(first.jobId);
     expect(cached.placeholder).toEqual(record.placeholder);
-    expect(cached.outputs).toEqual([{ rendition: 'sm', format: 'webp', key: 'renditions/photos/second/sm.webp', width: 320, height: 240, bytes: 10 }]);
+    // The record predates manifests (no sha256): the hash is read from the copy; the fingerprint is the recipe's.
+    const fingerprint = renditionFingerprint(deps.config.recipe, deps.config.recipe.renditions[0] as never);
+    const sha256 = sha256Hex(Buffer.from('webp bytes'));
+    expect(cached.outputs).toEqual([{ rendition: 'sm', format: 'webp', key: 'renditions/photos/second/sm.webp', width: 320, height: 240, bytes: 10, sha256, fingerprint }]);
     const copy = deps.s3.object(deps.config.outputBucket, 'renditions/photos/second/sm.webp');
     expect(copy).toMatchObject({ contentType: 'image/webp', cacheControl: deps.config.cacheControl });
     expect(copy?.body.toString()).toBe('webp bytes');
+    // The new upload gets its own manifest beside the copies; the state carries its key.
+    expect(cached.manifestKey).toBe('renditions/photos/second/manifest.json');
+    const stored = deps.s3.object(deps.config.outputBucket, cached.manifestKey);
+    expect(stored).toMatchObject({ contentType: 'application/json', cacheControl: MANIFEST_CACHE_CONTROL });
+    const manifest = ImageManifestSchema.parse(JSON.parse(stored?.body.toString('utf8') ?? ''));
+    expect(manifest).toMatchObject({
+      jobId: cached.job.jobId,
+      source: { key: 'photos/second.jpg', sha256: first.sha256, width: 640, height: 480 },
+      recipe: { fingerprint: first.recipe },
+      placeholder: record.placeholder,
+      renditions: [{ name: 'sm', fingerprint, outputs: [{ key: 'renditions/photos/second/sm.webp', path: 'photos/second/sm.webp', bytes: 10, sha256 }] }],
+    });
     // The job stays PENDING: NotifySuccess records it SUCCEEDED with the copied outputs.
     expect(deps.ledger.records.get(cached.job.jobId)?.status).toBe('PENDING');
+  });
+
+  it('copies the content hashes a cache entry records, without reading the copies', async () => {
+    const { job: first } = outcomeOf(await validateUpload(photo, 'photos/first.jpg').result, 'valid');
+    const body = Buffer.from('webp bytes');
+    deps.s3.seed(deps.config.outputBucket, 'renditions/photos/first/sm.webp', body, { contentType: 'image/webp' });
+    deps.ledger.seed({
+      ...(deps.ledger.records.get(first.jobId) as JobRecord),
+      status: 'SUCCEEDED',
+      contentKey: `${first.sha256}#${first.recipe}`,
+      outputBucket: deps.config.outputBucket,
+      outputs: [{ rendition: 'sm', format: 'webp', key: 'renditions/photos/first/sm.webp', width: 320, height: 240, bytes: 10, sha256: sha256Hex(body) }],
+    });
+    deps.s3.requests.length = 0;
+    const cached = outcomeOf(await validateUpload(photo, 'photos/second.jpg', SECOND_EXECUTION).result, 'cached');
+    expect(cached.outputs[0]?.sha256).toBe(sha256Hex(body));
+    expect(deps.s3.requestsOf('GetObjectCommand').map((request) => request.key)).toEqual(['photos/second.jpg']);
+    expect(deps.s3.requestsOf('PutObjectCommand').map((request) => request.key)).toEqual(['renditions/photos/second/manifest.json']);
+    // No placeholder recorded: the manifest has none.
+    const manifest = JSON.parse(deps.s3.object(deps.config.outputBucket, cached.manifestKey)?.body.toString('utf8') ?? '');
+    expect(manifest).not.toHaveProperty('placeholder');
+    expect(manifest.pictures).toEqual([
+      { renditions: ['sm'], sources: [], img: { type: 'image/webp', src: 'photos/second/sm.webp', srcset: 'photos/second/sm.webp 320w', width: 320, height: 240 } },
+    ]);
   });
 
   it('processes the upload when the cached outputs are gone (a stale cache entry)', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RECIPE, RecipeError, formatsFor, parseRecipe, parseRecipeJson, recipeFingerprint } from '../../src/index.js';
+import { DEFAULT_RECIPE, RecipeError, formatsFor, parseRecipe, parseRecipeJson, recipeFingerprint, renditionFingerprint } from '../../src/index.js';
 
 function messageOf(input: unknown): string {
   try {
@@ -111,5 +111,82 @@ describe('recipe', () => {
     expect(recipeFingerprint(a)).toBe(recipeFingerprint(b));
     expect(recipeFingerprint(a)).not.toBe(recipeFingerprint(c));
     expect(recipeFingerprint(a)).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  describe('renditionFingerprint', () => {
+    const base = {
+      renditions: [
+        { name: 'sm', width: 320 },
+        { name: 'md', width: 1024 },
+        { name: 'icon', width: 64, height: 64, fit: 'cover' as const, formats: ['png' as const] },
+      ],
+      formats: ['avif' as const, 'webp' as const, 'jpeg' as const],
+    };
+    const prints = (input: Parameters<typeof parseRecipe>[0]) => {
+      const recipe = parseRecipe(input);
+      return Object.fromEntries(recipe.renditions.map((rendition) => [rendition.name, renditionFingerprint(recipe, rendition)]));
+    };
+
+    it('is a short hex hash, distinct for different renditions, and ignores the rendition name', () => {
+      const before = prints(base);
+      expect(before.sm).toMatch(/^[0-9a-f]{16}$/);
+      expect(new Set(Object.values(before)).size).toBe(3);
+      const renamed = prints({ ...base, renditions: [{ name: 'small', width: 320 }] });
+      expect(renamed.small).toBe(before.sm);
+    });
+
+    it("changes with a rendition's geometry for that rendition only", () => {
+      const before = prints(base);
+      const after = prints({ ...base, renditions: [{ name: 'sm', width: 360 }, ...base.renditions.slice(1)] });
+      expect(after.sm).not.toBe(before.sm);
+      expect(after.md).toBe(before.md);
+      expect(after.icon).toBe(before.icon);
+    });
+
+    it('changes with the encoding of a format only for the renditions written in it', () => {
+      const before = prints(base);
+      const after = prints({ ...base, encoding: { webp: { quality: 70 } } });
+      expect(after.sm).not.toBe(before.sm);
+      expect(after.md).not.toBe(before.md);
+      expect(after.icon).toBe(before.icon);
+      // PNG settings: only the PNG rendition.
+      const png = prints({ ...base, encoding: { png: { compressionLevel: 6 } } });
+      expect([png.sm, png.md]).toEqual([before.sm, before.md]);
+      expect(png.icon).not.toBe(before.icon);
+    });
+
+    it('changes with the formats, metadata and version; animation only where a format can animate; not with the placeholder', () => {
+      const before = prints(base);
+      expect(prints({ ...base, formats: ['avif', 'jpeg'] }).sm).not.toBe(before.sm);
+      expect(prints({ ...base, metadata: { keep: ['icc'] } }).icon).not.toBe(before.icon);
+      expect(prints({ ...base, version: '2' }).icon).not.toBe(before.icon);
+      const animated = prints({ ...base, animation: 'animate' });
+      expect(animated.sm).not.toBe(before.sm);
+      expect(animated.icon).toBe(before.icon);
+      expect(prints({ ...base, placeholder: 'blurhash' })).toEqual(before);
+      // Adding a rendition leaves the others alone.
+      expect(prints({ ...base, renditions: [...base.renditions, { name: 'xl', width: 4096 }] })).toMatchObject(before);
+    });
+
+    it('does not depend on key order or on spelling out defaults', () => {
+      const a = prints(base);
+      const b = prints({
+        formats: ['avif', 'webp', 'jpeg'],
+        encoding: { webp: { lossless: false, effort: 4, quality: 80 } },
+        renditions: [
+          { width: 320, fit: 'inside', name: 'sm', filters: [] },
+          { enlarge: false, name: 'md', width: 1024 },
+          { formats: ['png'], fit: 'cover', height: 64, width: 64, name: 'icon' },
+        ],
+      });
+      expect(b).toEqual(a);
+      const recipe = parseRecipe(base);
+      const [sm] = recipe.renditions;
+      if (!sm) throw new Error('no rendition');
+      const reordered = Object.fromEntries(Object.entries(sm).reverse()) as typeof sm;
+      expect(renditionFingerprint(recipe, reordered)).toBe(a.sm);
+      // A format override equal to the recipe's formats is the same definition.
+      expect(prints({ ...base, renditions: [{ name: 'sm', width: 320, formats: ['avif', 'webp', 'jpeg'] }] }).sm).toBe(a.sm);
+    });
   });
 });
