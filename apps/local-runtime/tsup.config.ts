@@ -9,9 +9,10 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
-  // The workflow template and the rendered IAM policies travel with the build, for installs outside the repository.
+  // The workflow and backfill templates and the rendered IAM policies travel with the build, for installs outside the repository.
   async onSuccess() {
     await copyFile('../../infra/modules/workflow/imgflow.asl.json.tftpl', 'dist/imgflow.asl.json.tftpl');
+    await copyFile('../../infra/modules/backfill/backfill.asl.json.tftpl', 'dist/backfill.asl.json.tftpl');
     await copyFile('src/iam/rendered-policies.json', 'dist/rendered-policies.json');
   },
 });

@@ -24,6 +24,7 @@ export declare const MODULES_DIR: string;
 export declare const SNAPSHOT_PATH: string;
 export declare const POLICIES_COMMAND: string;
 export declare const LOCAL_DEPLOYMENT: RenderedPolicies['deployment'];
+export declare const NOT_RUN_LOCALLY: Record<string, string>;
 export declare function terraformMissing(pluginDir?: string): Promise<string | undefined>;
 export declare function renderPolicies(options?: RenderOptions): Promise<RenderedPolicies>;
 export declare function snapshotText(rendered: RenderedPolicies): string;

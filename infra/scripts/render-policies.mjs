@@ -35,6 +35,13 @@ export const POLICIES_COMMAND = 'pnpm --filter @imgflow/infra policies';
 /** The deployment the local runtime stands in for. */
 export const LOCAL_DEPLOYMENT = { name: 'imgflow', region: 'us-east-1', accountId: '000000000000' };
 
+/**
+ * Roles image-pipeline creates that nothing in the local runtime runs as, so the snapshot leaves
+ * them out (renderPolicies still renders them): the backfill's Distributed Map cannot run on
+ * aws-local-stepfunctions; its policy is checked by infra/modules/backfill/tests/iam.tftest.hcl.
+ */
+export const NOT_RUN_LOCALLY = { backfill: 'Distributed Map (the backfill) does not run locally' };
+
 /** Data sources the aws provider computes without calling AWS: they stay real. */
 const LOCAL_DATA_SOURCES = new Set(['aws_iam_policy_document', 'aws_region', 'aws_partition', 'aws_arn', 'aws_default_tags']);
 
@@ -66,7 +73,7 @@ export async function terraformMissing(pluginDir = process.env.TF_PLUGIN_DIR ?? 
 
 /**
  * Renders the roles of image-pipeline for a deployment: { deployment, resources, roles }, where
- * roles maps validate, resize, filter, optimize, notify, workflow, trigger, sweep to { roleName, roleArn, policy }.
+ * roles maps validate, resize, filter, optimize, notify, workflow, trigger, sweep, backfill to { roleName, roleArn, policy }.
  */
 export async function renderPolicies(options = {}) {
   const modulesDir = options.modulesDir ?? MODULES_DIR;
@@ -135,9 +142,10 @@ export async function renderPolicies(options = {}) {
   }
 }
 
-/** The snapshot file's text for a rendering. */
+/** The snapshot file's text for a rendering: the roles the local runtime runs as (not those in NOT_RUN_LOCALLY). */
 export function snapshotText(rendered) {
-  return `${JSON.stringify({ comment: `Rendered by Terraform from infra/modules (image-pipeline); regenerate with: ${POLICIES_COMMAND}`, ...rendered }, null, 2)}\n`;
+  const roles = Object.fromEntries(Object.entries(rendered.roles).filter(([role]) => !(role in NOT_RUN_LOCALLY)));
+  return `${JSON.stringify({ comment: `Rendered by Terraform from infra/modules (image-pipeline); regenerate with: ${POLICIES_COMMAND}`, ...rendered, roles }, null, 2)}\n`;
 }
 
 function rootModule(region, extra) {

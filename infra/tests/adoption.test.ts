@@ -94,6 +94,7 @@ describe('IAM inputs of the modules that create roles', () => {
     ['workflow', 'this', '${var.extra_policy_statements}'],
     ['trigger', 'this', '${var.extra_policy_statements}'],
     ['sweeper', 'this', '${var.extra_policy_statements}'],
+    ['backfill', 'this', '${var.extra_policy_statements}'],
   ])('%s renders the extra statements into its role policy (%s), conditions included', async (module, document, forEach) => {
     const [block, ...others] = extraStatementBlocks(policyDocuments(await loadModule(module))[document] as Hcl);
     expect(others).toEqual([]);
@@ -119,15 +120,15 @@ describe('IAM inputs of the modules that create roles', () => {
     expect(keys).toContain(JSON.stringify([...FUNCTION_NAMES]).replace(/,/g, ', '));
   });
 
-  it.each(['workflow', 'trigger'])('%s: create_role = false uses existing_role_arn, and the plan refuses it without one', async (module) => {
+  it.each(['workflow', 'trigger', 'backfill'])('%s: create_role = false uses existing_role_arn, and the plan refuses it without one', async (module) => {
     const hcl = await loadModule(module);
     expect(resources(hcl, 'aws_iam_role').this?.count).toBe('${var.create_role ? 1 : 0}');
     expect(resources(hcl, 'aws_iam_role_policy').this?.count).toBe('${var.create_role ? 1 : 0}');
     expect(locals(hcl).role_arn).toBe('${var.create_role ? aws_iam_role.this[0].arn : var.existing_role_arn}');
     const precondition = (policyDocuments(hcl).this as Hcl).lifecycle[0].precondition[0];
     expect(precondition.condition).toBe('${var.create_role || var.existing_role_arn != null}');
-    // moved blocks keep existing deployments' state addresses
-    expect(JSON.stringify(hcl.moved)).toContain('aws_iam_role.this[0]');
+    // moved blocks keep existing deployments' state addresses (backfill was born with count)
+    if (module !== 'backfill') expect(JSON.stringify(hcl.moved)).toContain('aws_iam_role.this[0]');
   });
 
   it.each(ROLE_MODULES)('%s outputs its role ARNs, names and least-privilege policy', async (module) => {
@@ -157,7 +158,7 @@ describe('image-pipeline passes the IAM inputs to every module that creates role
     const functions = calls.functions?.[0] as Hcl;
     expect(functions.extra_policy_statements).toBe('${{ for step, statements in var.extra_policy_statements : step => statements if contains(local.function_steps, step) }}');
     expect(functions.existing_role_arns).toBe('${{ for step, arn in var.existing_role_arns : step => arn if contains(local.function_steps, step) }}');
-    for (const module of ['workflow', 'trigger']) {
+    for (const module of ['workflow', 'trigger', 'backfill']) {
       const call = calls[module]?.[0] as Hcl;
       expect(call.extra_policy_statements).toBe(`\${lookup(var.extra_policy_statements, "${module}", [])}`);
       // A bool known at plan time, even when the role ARN is not (a role created in the same apply).
@@ -240,6 +241,7 @@ describe('ARN outputs', () => {
     workflow: ['state_machine_arn', 'role_arn', 'log_group_arn'],
     trigger: ['rule_arn', 'role_arn', 'dead_letter_queue_arn'],
     sweeper: ['function_arn', 'rule_arn', 'role_arn', 'log_group_arn', 'dead_letter_queue_arn'],
+    backfill: ['state_machine_arn', 'role_arn', 'log_group_arn'],
     alarms: ['alarm_arns'],
     'image-pipeline': [
       'upload_bucket_arn',
@@ -254,6 +256,7 @@ describe('ARN outputs', () => {
       'event_rule_arn',
       'dead_letter_queue_arn',
       'alarm_arns',
+      'backfill_state_machine_arn',
     ],
   };
 
@@ -266,10 +269,10 @@ describe('ARN outputs', () => {
   it('image-pipeline keys role_arns, role_policy_json and the log groups by role', async () => {
     const outputs = blocks(await loadModule('image-pipeline'), 'output');
     expect(outputs.role_arns?.value).toBe(
-      '${merge(module.functions.role_arns, { workflow = module.workflow.role_arn, trigger = module.trigger.role_arn }, { for sweeper in module.sweeper : "sweep" => sweeper.role_arn })}',
+      '${merge(module.functions.role_arns, { workflow = module.workflow.role_arn, trigger = module.trigger.role_arn }, { for sweeper in module.sweeper : "sweep" => sweeper.role_arn }, { for backfill in module.backfill : "backfill" => backfill.role_arn })}',
     );
     expect(outputs.role_policy_json?.value).toBe(
-      '${merge(module.functions.role_policy_json, { workflow = module.workflow.role_policy_json, trigger = module.trigger.role_policy_json }, { for sweeper in module.sweeper : "sweep" => sweeper.role_policy_json })}',
+      '${merge(module.functions.role_policy_json, { workflow = module.workflow.role_policy_json, trigger = module.trigger.role_policy_json }, { for sweeper in module.sweeper : "sweep" => sweeper.role_policy_json }, { for backfill in module.backfill : "backfill" => backfill.role_policy_json })}',
     );
     expect(outputs.log_group_arns?.value).toBe('${merge(module.functions.log_group_arns, { workflow = module.workflow.log_group_arn })}');
   });

@@ -14,7 +14,7 @@ export const INFRA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const MODULES_DIR = join(INFRA_DIR, 'modules');
 export const ENVS_DIR = join(INFRA_DIR, 'envs');
 
-export const MODULE_NAMES = ['storage', 'ledger', 'notifications', 'functions', 'workflow', 'trigger', 'sweeper', 'alarms', 'image-pipeline'] as const;
+export const MODULE_NAMES = ['storage', 'ledger', 'notifications', 'functions', 'workflow', 'trigger', 'sweeper', 'backfill', 'alarms', 'image-pipeline'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 /** The Lambda functions of the functions module: the workflow contract's steps. */
@@ -23,9 +23,9 @@ export const FUNCTION_NAMES = STEP_NAMES;
 /** Every zip a deployment needs (<name>-<arch>.zip): the steps', then the sweeper's. */
 export const ARTIFACT_NAMES = FUNCTION_KEYS;
 
-/** The modules that create IAM roles; image-pipeline keys their roles by step, "workflow", "trigger" and "sweep". */
-export const ROLE_MODULES = ['functions', 'workflow', 'trigger', 'sweeper'] as const;
-export const ROLE_KEYS = [...FUNCTION_NAMES, 'workflow', 'trigger', SWEEPER_FUNCTION];
+/** The modules that create IAM roles; image-pipeline keys their roles by step, "workflow", "trigger", "sweep" and "backfill". */
+export const ROLE_MODULES = ['functions', 'workflow', 'trigger', 'sweeper', 'backfill'] as const;
+export const ROLE_KEYS = [...FUNCTION_NAMES, 'workflow', 'trigger', SWEEPER_FUNCTION, 'backfill'];
 
 /** image-pipeline's examples (terraform-aws-modules layout: each calls it with source = "../../"). */
 export const EXAMPLE_NAMES = ['complete', 'existing-upload-bucket', 'minimal'] as const;

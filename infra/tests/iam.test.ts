@@ -25,6 +25,7 @@ const WILDCARD_RESOURCES: Record<string, readonly string[]> = {
   functions: ['WriteTraces'],
   sweeper: ['WriteTraces'],
   workflow: ['DeliverExecutionLogs', 'WriteTraces'],
+  backfill: ['DeliverExecutionLogs', 'WriteTraces'],
 };
 
 /** The one service-wide action: the bucket policy's Deny of plain-HTTP access must cover every S3 action. */
@@ -45,7 +46,7 @@ const isWildcardAction = (action: string) => action === '*' || /^[A-Za-z0-9-]+:\
 describe('IAM policy documents', () => {
   it('finds the policy documents (so the checks below see something)', async () => {
     const statements = await allStatements();
-    expect(new Set(statements.map(({ module }) => module))).toEqual(new Set(['storage', 'functions', 'workflow', 'trigger', 'sweeper']));
+    expect(new Set(statements.map(({ module }) => module))).toEqual(new Set(['storage', 'functions', 'workflow', 'trigger', 'sweeper', 'backfill']));
     expect(statements.length).toBeGreaterThan(20);
   });
 
@@ -111,8 +112,8 @@ describe('IAM policy documents', () => {
       }
       expect(JSON.stringify(hcl)).not.toMatch(/aws_iam_policy_attachment|aws_iam_role_policy_attachment|managed_policy_arns/);
     }
-    // functions, workflow, trigger (role and queue), sweeper (role and queue), storage (bucket)
-    expect(count).toBe(7);
+    // functions, workflow, trigger (role and queue), sweeper (role and queue), backfill, storage (bucket)
+    expect(count).toBe(8);
   });
 });
 
@@ -309,6 +310,7 @@ describe('workflow and trigger roles', () => {
     ['workflow', 'states.amazonaws.com'],
     ['trigger', 'events.amazonaws.com'],
     ['sweeper', 'lambda.amazonaws.com'],
+    ['backfill', 'states.amazonaws.com'],
   ])('%s roles trust only %s', async (module, service) => {
     const assume = policyDocuments(await loadModule(module)).assume_role as Hcl;
     const statements = statementsOf(assume);

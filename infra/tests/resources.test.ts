@@ -327,6 +327,8 @@ describe('image-pipeline', () => {
         ...['log_group_arns', 'log_group_names', 'output_bucket_arn', 'role_arns', 'role_policy_json', 'state_machine_name', 'upload_bucket_arn'],
         // the sweeper's (null when sweeper_enabled = false)
         ...['sweeper_dead_letter_queue_arn', 'sweeper_function_arn', 'sweeper_function_name', 'sweeper_log_group_name', 'sweeper_rule_arn'],
+        // the backfill's (null when backfill_enabled = false)
+        ...['backfill_log_group_name', 'backfill_report_location', 'backfill_state_machine_arn', 'backfill_state_machine_name'],
       ].sort(),
     );
   });

@@ -221,7 +221,7 @@ describe('module composition', () => {
   it('image-pipeline passes every child module only inputs it declares, and all it requires', async () => {
     const pipeline = await loadModule('image-pipeline');
     const calls = Object.entries(pipeline.module ?? {}) as [string, Record<string, unknown>[]][];
-    expect(calls.map(([name]) => name).sort()).toEqual(['alarms', 'functions', 'ledger', 'notifications', 'storage', 'sweeper', 'trigger', 'workflow']);
+    expect(calls.map(([name]) => name).sort()).toEqual(['alarms', 'backfill', 'functions', 'ledger', 'notifications', 'storage', 'sweeper', 'trigger', 'workflow']);
     for (const [name, [call]] of calls) {
       const source = String(call?.source);
       expect(source).toBe(`../${name}`);

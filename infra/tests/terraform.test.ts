@@ -82,7 +82,7 @@ describe.skipIf(missing !== undefined)('terraform (real binary, offline provider
 
   it('runs terraform test wherever there are tests (every example, the environment, the modules with IAM or options)', () => {
     const tested = TESTED.map(([group, name]) => `${group}/${name}`);
-    expect(tested).toEqual(expect.arrayContaining(['envs/dev', ...['functions', 'workflow', 'trigger', 'sweeper', 'storage', 'image-pipeline'].map((name) => `modules/${name}`)]));
+    expect(tested).toEqual(expect.arrayContaining(['envs/dev', ...['functions', 'workflow', 'trigger', 'sweeper', 'backfill', 'storage', 'image-pipeline'].map((name) => `modules/${name}`)]));
     expect(tested).toEqual(expect.arrayContaining(EXAMPLE_NAMES.map((name) => `modules/image-pipeline/examples/${name}`)));
   });
 

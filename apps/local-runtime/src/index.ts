@@ -1,6 +1,7 @@
 import './polyfill.js';
 
 export * from './asl.js';
+export * from './backfill-asl.js';
 export * from './emulators.js';
 export * from './faults.js';
 export * from './iam/index.js';

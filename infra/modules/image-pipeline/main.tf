@@ -162,3 +162,37 @@ module "sweeper" {
 
   tags = var.tags
 }
+
+# Adopting a bucket that already holds images: the same workflow states, once per existing object,
+# as a Distributed Map (started by hand or by the CLI, never on a schedule).
+module "backfill" {
+  source = "../backfill"
+  count  = var.backfill_enabled ? 1 : 0
+
+  name                         = var.name
+  workflow_definition          = module.workflow.definition
+  execution_type               = module.workflow.type
+  function_arns                = module.functions.function_arns
+  upload_bucket_name           = module.storage.upload_bucket_name
+  upload_bucket_arn            = module.storage.upload_bucket_arn
+  upload_key_prefix            = var.key_prefix
+  report_bucket_name           = module.storage.output_bucket_name
+  report_bucket_arn            = module.storage.output_bucket_arn
+  report_prefix                = var.backfill_report_prefix
+  max_concurrency              = var.backfill_max_concurrency
+  tolerated_failure_percentage = var.backfill_tolerated_failure_percentage
+  kms_key_arn                  = var.kms_key_arn
+
+  log_level              = var.workflow_log_level
+  include_execution_data = var.include_execution_data
+  log_retention_days     = var.log_retention_days
+  tracing_enabled        = var.tracing_enabled
+
+  role_path                 = var.role_path
+  role_permissions_boundary = var.role_permissions_boundary
+  extra_policy_statements   = lookup(var.extra_policy_statements, "backfill", [])
+  create_role               = !contains(keys(var.existing_role_arns), "backfill")
+  existing_role_arn         = lookup(var.existing_role_arns, "backfill", null)
+
+  tags = var.tags
+}

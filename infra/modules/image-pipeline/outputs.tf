@@ -69,13 +69,13 @@ output "function_arns" {
 }
 
 output "role_arns" {
-  description = "IAM role ARNs by role: validate, resize, filter, optimize, notify (the functions), workflow (the state machine), trigger (EventBridge), sweep (the sweeper, when sweeper_enabled); created here or from existing_role_arns."
-  value       = merge(module.functions.role_arns, { workflow = module.workflow.role_arn, trigger = module.trigger.role_arn }, { for sweeper in module.sweeper : "sweep" => sweeper.role_arn })
+  description = "IAM role ARNs by role: validate, resize, filter, optimize, notify (the functions), workflow (the state machine), trigger (EventBridge), sweep (the sweeper, when sweeper_enabled), backfill (the backfill state machine, when backfill_enabled); created here or from existing_role_arns."
+  value       = merge(module.functions.role_arns, { workflow = module.workflow.role_arn, trigger = module.trigger.role_arn }, { for sweeper in module.sweeper : "sweep" => sweeper.role_arn }, { for backfill in module.backfill : "backfill" => backfill.role_arn })
 }
 
 output "role_policy_json" {
   description = "The least-privilege policy of each role (JSON), by role as in role_arns: what a central IAM process attaches to the roles it passes in existing_role_arns."
-  value       = merge(module.functions.role_policy_json, { workflow = module.workflow.role_policy_json, trigger = module.trigger.role_policy_json }, { for sweeper in module.sweeper : "sweep" => sweeper.role_policy_json })
+  value       = merge(module.functions.role_policy_json, { workflow = module.workflow.role_policy_json, trigger = module.trigger.role_policy_json }, { for sweeper in module.sweeper : "sweep" => sweeper.role_policy_json }, { for backfill in module.backfill : "backfill" => backfill.role_policy_json })
 }
 
 output "log_group_names" {
@@ -131,4 +131,24 @@ output "sweeper_dead_letter_queue_arn" {
 output "sweeper_log_group_name" {
   description = "Name of the sweeper's log group; null when sweeper_enabled = false."
   value       = one(module.sweeper[*].log_group_name)
+}
+
+output "backfill_state_machine_arn" {
+  description = "ARN of the backfill state machine: start an execution with {} (every object under key_prefix) or {\"prefix\": \"<key prefix>\"}; null when backfill_enabled = false."
+  value       = one(module.backfill[*].state_machine_arn)
+}
+
+output "backfill_state_machine_name" {
+  description = "Name of the backfill state machine (<name>-backfill); null when backfill_enabled = false."
+  value       = one(module.backfill[*].state_machine_name)
+}
+
+output "backfill_log_group_name" {
+  description = "Name of the backfill's execution log group; null when backfill_enabled = false."
+  value       = one(module.backfill[*].log_group_name)
+}
+
+output "backfill_report_location" {
+  description = "Where backfills write their reports (s3://<output bucket>/<backfill_report_prefix>); null when backfill_enabled = false."
+  value       = one([for backfill in module.backfill : "s3://${module.storage.output_bucket_name}/${backfill.report_prefix}"])
 }

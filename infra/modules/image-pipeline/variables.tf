@@ -255,7 +255,7 @@ variable "role_permissions_boundary" {
 }
 
 variable "extra_policy_statements" {
-  description = "Statements added to a role's policy, by role: validate, resize, filter, optimize, notify (the functions), workflow (the state machine), trigger (EventBridge), sweep (the sweeper). E.g. kms:Decrypt on the key of an existing upload bucket for the functions that read uploads. effect defaults to Allow; an Allow may not use \"*\" or \"<service>:*\" actions. Ignored for roles in existing_role_arns."
+  description = "Statements added to a role's policy, by role: validate, resize, filter, optimize, notify (the functions), workflow (the state machine), trigger (EventBridge), sweep (the sweeper), backfill (the backfill state machine). E.g. kms:Decrypt on the key of an existing upload bucket for the functions that read uploads. effect defaults to Allow; an Allow may not use \"*\" or \"<service>:*\" actions. Ignored for roles in existing_role_arns."
   type = map(list(object({
     sid       = optional(string)
     effect    = optional(string, "Allow")
@@ -270,8 +270,8 @@ variable "extra_policy_statements" {
   default = {}
 
   validation {
-    condition     = length(setsubtract(keys(var.extra_policy_statements), ["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger", "sweep"])) == 0
-    error_message = "extra_policy_statements keys must be among validate, resize, filter, optimize, notify, workflow, trigger, sweep."
+    condition     = length(setsubtract(keys(var.extra_policy_statements), ["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger", "sweep", "backfill"])) == 0
+    error_message = "extra_policy_statements keys must be among validate, resize, filter, optimize, notify, workflow, trigger, sweep, backfill."
   }
 
   validation {
@@ -296,13 +296,13 @@ variable "extra_policy_statements" {
 }
 
 variable "existing_role_arns" {
-  description = "Roles to use instead of creating them, by role: validate, resize, filter, optimize, notify (trust lambda.amazonaws.com), workflow (states.amazonaws.com), trigger (events.amazonaws.com), sweep (lambda.amazonaws.com). For accounts where a central IAM process owns roles: give each the policy from the role_policy_json output. Unlisted roles are created here."
+  description = "Roles to use instead of creating them, by role: validate, resize, filter, optimize, notify (trust lambda.amazonaws.com), workflow (states.amazonaws.com), trigger (events.amazonaws.com), sweep (lambda.amazonaws.com), backfill (states.amazonaws.com). For accounts where a central IAM process owns roles: give each the policy from the role_policy_json output. Unlisted roles are created here."
   type        = map(string)
   default     = {}
 
   validation {
-    condition     = length(setsubtract(keys(var.existing_role_arns), ["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger", "sweep"])) == 0
-    error_message = "existing_role_arns keys must be among validate, resize, filter, optimize, notify, workflow, trigger, sweep."
+    condition     = length(setsubtract(keys(var.existing_role_arns), ["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger", "sweep", "backfill"])) == 0
+    error_message = "existing_role_arns keys must be among validate, resize, filter, optimize, notify, workflow, trigger, sweep, backfill."
   }
 
   validation {
@@ -325,5 +325,44 @@ variable "sweeper_schedule_expression" {
   validation {
     condition     = var.sweeper_schedule_expression == null || try(can(regex("^(rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)|cron\\(\\S+( \\S+){5}\\))$", var.sweeper_schedule_expression)), false)
     error_message = "sweeper_schedule_expression must be null, rate(<n> <unit>) (e.g. rate(1 minute), rate(5 minutes)) or cron(<6 fields>)."
+  }
+}
+
+variable "backfill_enabled" {
+  description = "Deploy the backfill (module backfill): a STANDARD state machine <name>-backfill whose Distributed Map lists the upload bucket and runs the image workflow's states once per existing object, for adopting a bucket that already holds images. Idle it costs nothing (no executions, no schedule), and its role may only list the upload prefix, start its own child executions, invoke the five functions and write reports under backfill_report_prefix."
+  type        = bool
+  default     = true
+}
+
+variable "backfill_max_concurrency" {
+  description = "How many objects a backfill processes at once (the Distributed Map's MaxConcurrency). Each takes up to two concurrent function invocations (resize and filter run in parallel) from the account's Lambda concurrency, which live uploads share. null: the contract's backfill.max_concurrency (100)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.backfill_max_concurrency == null ? true : (var.backfill_max_concurrency >= 1 && var.backfill_max_concurrency <= 10000 && floor(var.backfill_max_concurrency) == var.backfill_max_concurrency)
+    error_message = "backfill_max_concurrency must be a whole number between 1 and 10000 (the Distributed Map's limit)."
+  }
+}
+
+variable "backfill_tolerated_failure_percentage" {
+  description = "Percentage of a backfill's objects whose execution may fail before the map run fails and stops. Rejected images are not failures (their executions succeed); failed jobs are. null: the contract's backfill.tolerated_failure_percentage (5)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.backfill_tolerated_failure_percentage == null ? true : (var.backfill_tolerated_failure_percentage >= 0 && var.backfill_tolerated_failure_percentage <= 100)
+    error_message = "backfill_tolerated_failure_percentage must be between 0 and 100."
+  }
+}
+
+variable "backfill_report_prefix" {
+  description = "Prefix in the output bucket where each backfill writes its report (<prefix><map run id>/manifest.json and result files). Must not overlap output_prefix, work_prefix or assets_prefix. null: the contract's backfill.report_prefix (\"backfill-reports/\")."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.backfill_report_prefix == null ? true : (can(regex("^([a-z0-9][a-z0-9_-]*/)+$", var.backfill_report_prefix)))
+    error_message = "backfill_report_prefix must be one or more lowercase path segments, each ending in '/', e.g. \"backfill-reports/\"."
   }
 }

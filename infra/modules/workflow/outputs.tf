@@ -37,3 +37,8 @@ output "definition" {
   description = "The rendered ASL definition, as deployed."
   value       = aws_sfn_state_machine.this.definition
 }
+
+output "type" {
+  description = "The workflow type the state machine runs as (STANDARD or EXPRESS): type, or the contract's default. A backfill's child executions run as this type."
+  value       = aws_sfn_state_machine.this.type
+}

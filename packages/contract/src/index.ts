@@ -38,6 +38,17 @@ export const SCHEDULE_PATTERN = /^(rate\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+
  * The sweeper: a scheduled function outside the workflow that ends the jobs whose execution died
  * without recording an outcome (an Express execution past its 5 minutes never runs NotifyError).
  */
+/** The backfill state machine's defaults (infra/modules/backfill; the local runtime renders the same definition). */
+const BackfillSchema = z.strictObject({
+  /** The Distributed Map's MaxConcurrency (at most 10,000). */
+  max_concurrency: z.number().int().min(1).max(10000),
+  /** The map run fails past this percentage of failed child executions. */
+  tolerated_failure_percentage: z.number().min(0).max(100),
+  /** Where in the output bucket the ResultWriter writes. */
+  report_prefix: z.string().regex(/^([a-z0-9][a-z0-9_-]*\/)+$/),
+  description: z.string(),
+});
+
 const SweeperSchema = z.strictObject({
   /** Its function's key: the deployed function is `<deployment>-sweep`, its zip `sweep-<arch>.zip`. */
   function: z.literal('sweep'),
@@ -94,6 +105,7 @@ export const ContractSchema = z
     }),
     steps: z.record(z.string().regex(/^[a-z]+$/), StepSchema),
     sweeper: SweeperSchema,
+    backfill: BackfillSchema,
     platform_errors: z.array(errorName),
     errors: z.record(errorName, ErrorSchema),
   })

@@ -35,8 +35,8 @@ run "names_every_role_after_its_region" {
   }
 
   assert {
-    condition     = toset(keys(output.role_arns)) == toset(["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger", "sweep"])
-    error_message = "role_arns lists all eight roles (the sweeper's included)"
+    condition     = toset(keys(output.role_arns)) == toset(["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger", "sweep", "backfill"])
+    error_message = "role_arns lists all nine roles (the sweeper's and the backfill's included)"
   }
 }
 
@@ -71,6 +71,7 @@ run "takes_roles_from_a_central_iam_process" {
       workflow = "arn:aws:iam::123456789012:role/central/imgflow-workflow"
       trigger  = "arn:aws:iam::123456789012:role/central/imgflow-trigger"
       sweep    = "arn:aws:iam::123456789012:role/central/imgflow-sweep"
+      backfill = "arn:aws:iam::123456789012:role/central/imgflow-backfill"
     }
   }
 
@@ -80,7 +81,7 @@ run "takes_roles_from_a_central_iam_process" {
   }
 
   assert {
-    condition     = toset(keys(module.functions.role_names)) == toset(["resize", "filter", "optimize", "notify"]) && module.workflow.role_name == null && module.trigger.role_name == null && module.sweeper[0].role_name == null && output.role_arns["sweep"] == var.existing_role_arns["sweep"]
+    condition     = toset(keys(module.functions.role_names)) == toset(["resize", "filter", "optimize", "notify"]) && module.workflow.role_name == null && module.trigger.role_name == null && module.sweeper[0].role_name == null && output.role_arns["sweep"] == var.existing_role_arns["sweep"] && module.backfill[0].role_name == null && output.role_arns["backfill"] == var.existing_role_arns["backfill"]
     error_message = "no role is created where an existing one is given"
   }
 
@@ -179,5 +180,66 @@ run "leaves_the_sweeper_out_when_disabled" {
   assert {
     condition     = length(module.sweeper) == 0 && output.sweeper_function_name == null && !contains(keys(output.role_arns), "sweep")
     error_message = "sweeper_enabled = false deploys no sweeper and lists no sweep role"
+  }
+}
+
+run "deploys_the_backfill_on_the_workflow_it_runs" {
+  command = plan
+
+  # Function ARNs and the output bucket's id are known only after apply; values known while
+  # planning (override_during, Terraform >= 1.11), one for all instances, let the plan render both
+  # definitions.
+  override_resource {
+    target          = module.functions.aws_lambda_function.this
+    override_during = plan
+    values          = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:imgflow-test-any" }
+  }
+  override_resource {
+    target          = module.storage.aws_s3_bucket.this
+    override_during = plan
+    values          = { id = "imgflow-test-outputs", arn = "arn:aws:s3:::imgflow-test-outputs" }
+  }
+
+  variables {
+    key_prefix               = "incoming/"
+    backfill_max_concurrency = 25
+  }
+
+  assert {
+    condition     = length(module.backfill) == 1 && output.backfill_state_machine_name == "imgflow-test-backfill" && module.backfill[0].role_name == "imgflow-test-backfill-eu-west-1"
+    error_message = "the backfill is deployed by default: <name>-backfill, its role <name>-backfill-<region>"
+  }
+
+  assert {
+    condition     = jsondecode(module.backfill[0].definition).States.ProcessExistingObjects.ItemProcessor.States == jsondecode(module.workflow.definition).States
+    error_message = "the backfill's item processor is the deployed workflow's states"
+  }
+
+  assert {
+    condition     = jsondecode(module.backfill[0].definition).States.ProcessExistingObjects.ItemProcessor.ProcessorConfig.ExecutionType == module.workflow.type
+    error_message = "child executions run as the workflow's type"
+  }
+
+  assert {
+    condition     = jsondecode(module.backfill[0].definition).States.ProcessExistingObjects.MaxConcurrency == 25 && jsondecode(module.backfill[0].definition).States.ApplyDefaults.Parameters.defaults.prefix == "incoming/"
+    error_message = "backfill_max_concurrency reaches the Map, and a backfill lists key_prefix by default"
+  }
+
+  assert {
+    condition     = module.backfill[0].report_prefix == "backfill-reports/" && jsondecode(module.backfill[0].definition).States.ProcessExistingObjects.ItemReader.Parameters.Bucket == output.upload_bucket
+    error_message = "a backfill lists the upload bucket and reports under backfill-reports/"
+  }
+}
+
+run "leaves_the_backfill_out_when_disabled" {
+  command = plan
+
+  variables {
+    backfill_enabled = false
+  }
+
+  assert {
+    condition     = length(module.backfill) == 0 && output.backfill_state_machine_arn == null && !contains(keys(output.role_arns), "backfill")
+    error_message = "backfill_enabled = false deploys no backfill and lists no backfill role"
   }
 }

@@ -49,6 +49,13 @@ module "image_pipeline" {
   sweeper_enabled             = true
   sweeper_schedule_expression = "rate(10 minutes)"
 
+  # The backfill (on by default) processes what incoming/ held before the pipeline: 50 objects at
+  # a time, stopping when more than 2% of them fail.
+  backfill_enabled                      = true
+  backfill_max_concurrency              = 50
+  backfill_tolerated_failure_percentage = 2
+  backfill_report_prefix                = "reports/backfill/"
+
   subscriptions = [
     {
       topic         = "success"
@@ -158,6 +165,9 @@ data "aws_iam_policy_document" "boundary" {
       "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
       "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
       "lambda:InvokeFunction", "states:StartExecution",
+      # The backfill's Distributed Map: its child executions, its listing, its multipart report.
+      "states:DescribeExecution", "states:StopExecution", "s3:ListBucket",
+      "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload",
     ]
     resources = ["*"]
   }

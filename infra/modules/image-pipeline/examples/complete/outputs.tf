@@ -58,6 +58,11 @@ output "dead_letter_queue_arn" {
   value       = module.image_pipeline.dead_letter_queue_arn
 }
 
+output "backfill_state_machine_arn" {
+  description = "ARN of the backfill state machine: start it with {} to process what incoming/ already holds."
+  value       = module.image_pipeline.backfill_state_machine_arn
+}
+
 output "alarm_arns" {
   description = "CloudWatch alarm ARNs, by alarm."
   value       = module.image_pipeline.alarm_arns

@@ -23,8 +23,13 @@ run "plans_every_option" {
   }
 
   assert {
-    condition     = toset(keys(module.image_pipeline.role_arns)) == toset(["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger", "sweep"])
-    error_message = "eight roles (the sweeper's included), the trigger's supplied from outside the module"
+    condition     = toset(keys(module.image_pipeline.role_arns)) == toset(["validate", "resize", "filter", "optimize", "notify", "workflow", "trigger", "sweep", "backfill"])
+    error_message = "nine roles (the sweeper's and the backfill's included), the trigger's supplied from outside the module"
+  }
+
+  assert {
+    condition     = module.image_pipeline.backfill_state_machine_name == "imgflow-complete-backfill"
+    error_message = "the backfill is deployed, <name>-backfill"
   }
 
   assert {
