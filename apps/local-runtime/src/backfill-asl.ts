@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contract } from '@imgflow/contract';
+import { type ObjectCreatedEvent, objectFromEvent } from '@imgflow/pipeline';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { type AslDefinition, type AslVariables, LOCAL_ACCOUNT, LOCAL_REGION, localAslVariables, renderDefinition, renderTemplate } from './asl.js';
 import { OUTPUT_BUCKET, UPLOAD_BUCKET } from './stack.js';
 
@@ -116,4 +118,45 @@ export async function renderBackfillDefinition(
   path = BACKFILL_TEMPLATE_PATH,
 ): Promise<AslDefinition> {
   return JSON.parse(await renderBackfillDefinitionText(settings, workflowVariables, path)) as AslDefinition;
+}
+
+/**
+ * One object as the Distributed Map's S3 ItemReader (s3:listObjectsV2) gives it to an item
+ * (`$$.Map.Item.Value`): Key, Etag (so spelled, quoted as S3 lists it) and Size.
+ */
+export interface ListedObject {
+  Key: string;
+  Etag: string;
+  Size: number;
+}
+
+/**
+ * The execution input each listed object gets on AWS: the backfill Map's ItemSelector, verbatim
+ * from the rendered definition, evaluated by aws-local-stepfunctions on an inline Map over the
+ * items (an ItemsPath where AWS has the ItemReader), with the backfill execution's name in the
+ * context object as AWS puts it. The local backfill starts the image workflow with these, so
+ * its item → event step is the template's, not a copy.
+ */
+export async function selectBackfillItems(items: readonly ListedObject[], executionName: string, settings: BackfillSettings = localBackfillSettings()): Promise<ObjectCreatedEvent[]> {
+  const backfill = await renderBackfillDefinition(settings);
+  const map = backfill.States[BACKFILL_MAP_STATE] as { ItemSelector?: unknown } | undefined;
+  if (!map?.ItemSelector) throw new Error(`The backfill definition has no ${BACKFILL_MAP_STATE} state with an ItemSelector`);
+  const definition = {
+    StartAt: 'Select',
+    States: {
+      Select: {
+        Type: 'Map',
+        ItemsPath: '$.items',
+        ItemSelector: map.ItemSelector,
+        ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Emit', States: { Emit: { Type: 'Pass', End: true } } },
+        End: true,
+      },
+    },
+  };
+  const machine = new StateMachine(definition as never);
+  const { result } = machine.run({ items } as never, { context: { Execution: { Name: executionName } } as never });
+  const events = (await result) as unknown as ObjectCreatedEvent[];
+  // Each must be an event the workflow takes: objectFromEvent throws, naming the field, if not.
+  for (const event of events) objectFromEvent(event);
+  return events;
 }

@@ -6,12 +6,14 @@ import {
   type AslDefinition,
   type AslState,
   BACKFILL_MAP_STATE,
+  type ListedObject,
   BACKFILL_TEMPLATE_PATH,
   UPLOAD_BUCKET,
   backfillTemplateVariables,
   localBackfillSettings,
   renderBackfillDefinition,
   renderDefinition,
+  selectBackfillItems,
   templatePlaceholders,
   terraformJsonEncode,
   validateDefinition,
@@ -80,23 +82,8 @@ describe('the backfill input and each listed object', () => {
    * ($$.Map.Item.Value, $$.Map.Item.Index, $$.Execution) and intrinsics as Step Functions does.
    */
   async function selected(items: unknown[]): Promise<unknown[]> {
-    const backfill = await renderBackfillDefinition();
-    const definition = {
-      StartAt: 'Select',
-      States: {
-        Select: {
-          Type: 'Map',
-          ItemsPath: '$.items',
-          ItemSelector: structuredClone(mapState(backfill).ItemSelector),
-          ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Emit', States: { Emit: { Type: 'Pass', End: true } } },
-          End: true,
-        },
-      },
-    };
-    const machine = new StateMachine(definition as never);
     // The execution's name, as AWS puts it into the context object (the engine sets its own start time).
-    const { result } = machine.run({ items } as never, { context: { Execution: { Name: 'backfill-1' } } as never });
-    return (await result) as unknown[];
+    return selectBackfillItems(items as ListedObject[], 'backfill-1');
   }
 
   it('becomes the Object Created event ValidateImage takes: objectFromEvent reads the object', async () => {

@@ -18,6 +18,7 @@ import {
   planRerender,
   resolveEventObject,
   withFingerprints,
+  withListedVersion,
   writeManifest,
 } from '@imgflow/pipeline';
 import { performance } from 'node:perf_hooks';
@@ -66,7 +67,9 @@ async function copyCachedOutputs(deps: StepDeps, job: Job, outputs: readonly Out
 export async function validate(input: ValidateInput, deps: StepDeps, wait: ContentWait = DEFAULT_CONTENT_WAIT): Promise<ValidateResult> {
   const started = performance.now();
   const { config, ledger, storage, clock } = deps;
-  const source = await resolveEventObject(objectFromEvent(input.event), (location) => storage.head(location));
+  const head = (location: Parameters<typeof storage.head>[0]) => storage.head(location);
+  // A backfill's event names no version: the object's current one makes it the trigger's job.
+  const source = await withListedVersion(await resolveEventObject(objectFromEvent(input.event), head), input.event, head);
   const jobId = jobIdFor(source);
   const now = clock();
   // With the recipe: a job SUCCEEDED under another recipe is claimed again, to re-render.

@@ -105,7 +105,7 @@ export function eventKeyCandidates(key: string): string[] {
 }
 
 /** What a HEAD tells about an object; undefined when S3 says there is no such object (or version). */
-export type HeadObject = (location: { bucket: string; key: string; versionId?: string }) => Promise<{ etag: string; size: number } | undefined>;
+export type HeadObject = (location: { bucket: string; key: string; versionId?: string }) => Promise<{ etag: string; size: number; versionId?: string } | undefined>;
 
 /**
  * The object an Object Created event is about. When the event's key reads the same decoded (no
@@ -123,6 +123,22 @@ export async function resolveEventObject(given: ObjectRef, head: HeadObject): Pr
   if (decoded === undefined) return given;
   const found = await head({ bucket: given.bucket, key: decoded, ...(given.versionId ? { versionId: given.versionId } : {}) });
   return found && found.etag === given.etag && found.size === given.size ? { ...given, key: decoded } : given;
+}
+
+/** `detail.reason` of the events a backfill builds from a bucket listing (infra/modules/backfill: its ItemSelector). */
+export const BACKFILL_REASON = 'Backfill';
+
+/**
+ * A backfill's event comes from a bucket listing, which names no version. In a versioned
+ * bucket the upload's own event named one, and the version is part of the job's identity
+ * (jobIdFor): one HEAD reads the object's current version, so a backfill of an object the
+ * trigger already processed is that same job (a duplicate), not a second one. Other events,
+ * and objects that changed since they were listed (another ETag), are left as they are.
+ */
+export async function withListedVersion(given: ObjectRef, event: Pick<ObjectCreatedEvent, 'detail'>, head: HeadObject): Promise<ObjectRef> {
+  if (given.versionId || event.detail.reason !== BACKFILL_REASON) return given;
+  const found = await head({ bucket: given.bucket, key: given.key });
+  return found?.versionId && found.etag === given.etag ? { ...given, versionId: found.versionId } : given;
 }
 
 /** How the local trigger writes `detail.object.key` into the EventBridge event it builds from a notification record. */

@@ -510,23 +510,33 @@ export class JobLedger {
    */
   async releaseClaims(now: Date): Promise<string[]> {
     const released: string[] = [];
-    for (const status of ['PENDING', 'PROCESSING'] as const) {
-      for (const record of await this.listByStatus(status, 1000)) {
-        try {
-          await this.dynamo.send(
-            new UpdateCommand({
-              TableName: this.tableName,
-              Key: { jobId: record.jobId },
-              UpdateExpression: 'SET #lease = :now',
-              ConditionExpression: '#status = :status AND #owner = :owner',
-              ExpressionAttributeNames: { '#lease': 'leaseExpiresAt', '#status': 'status', '#owner': 'executionId' },
-              ExpressionAttributeValues: { ':now': new Date(now.getTime() - 1).toISOString(), ':status': status, ':owner': record.executionId },
-            }),
-          );
-          released.push(record.jobId);
-        } catch (error) {
-          if (!isConditionFailure(error)) throw this.translate(error, 'release');
-        }
+    // Whichever of the two index partitions names a job, its status is read consistently: after
+    // a kill, dynalite can hold a job whose index entry still says PENDING while the job itself
+    // is PROCESSING (it writes the item and its index entries separately), and listByStatus
+    // would leave it out of both.
+    const candidates = await Promise.all(
+      (['PENDING', 'PROCESSING'] as const).flatMap((status) =>
+        Array.from({ length: STATUS_SHARDS }, (_, shard) => this.queryKeys(STATUS_INDEX, 'statusShard', `${status}#${shard}`, 1000)),
+      ),
+    );
+    const active = (await this.getMany([...new Set(candidates.flat().map((entry) => entry.jobId))])).filter(
+      (record) => record.status === 'PENDING' || record.status === 'PROCESSING',
+    );
+    for (const record of active) {
+      try {
+        await this.dynamo.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { jobId: record.jobId },
+            UpdateExpression: 'SET #lease = :now',
+            ConditionExpression: '#status = :status AND #owner = :owner',
+            ExpressionAttributeNames: { '#lease': 'leaseExpiresAt', '#status': 'status', '#owner': 'executionId' },
+            ExpressionAttributeValues: { ':now': new Date(now.getTime() - 1).toISOString(), ':status': record.status, ':owner': record.executionId },
+          }),
+        );
+        released.push(record.jobId);
+      } catch (error) {
+        if (!isConditionFailure(error)) throw this.translate(error, 'release');
       }
     }
     // A notify step killed between claiming a notification and publishing it left the claim
