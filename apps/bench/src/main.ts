@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_RECIPE } from '@imgflow/image-core';
 import sharp from 'sharp';
-import { runBench } from './bench.js';
+import { type BenchResult, runBench } from './bench.js';
 import { measureHeic } from './heic.js';
 import { FULL_CORPUS, QUICK_CORPUS, loadCorpus } from './corpus.js';
 import { renderReport } from './report.js';
@@ -22,6 +22,22 @@ const USAGE = `Usage: imgflow-bench [--quick] [--reps N] [--out FILE] [--no-imag
   --no-imagemagick  skip the ImageMagick variant
   --no-shared       generated images only (ignore ../shared/corpus)
   --shared DIR      real photos to add (default $IMGFLOW_CORPUS_DIR or ../shared/corpus)`;
+
+/** Where a full run also writes its cost figures, committed (bench/results/ is not). */
+export const REFERENCE_RESULT = 'bench/reference.json';
+
+/** The part of a full run others read without running the bench: when, where, and the modeled cost per million images. */
+function referenceOf(result: BenchResult) {
+  return {
+    schema: result.schema,
+    mode: result.mode,
+    finishedAt: result.finishedAt,
+    machine: result.machine,
+    corpus: result.corpus.length,
+    repetitions: result.repetitions,
+    cost: { prices: result.cost.prices, memoryMb: result.cost.memoryMb, assumptions: result.cost.assumptions, perMillion: result.cost.perMillion },
+  };
+}
 
 /** apps/bench/dist → the repository root. */
 function repositoryRoot(): string {
@@ -112,6 +128,12 @@ async function main(): Promise<number> {
   };
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+  if (result.mode === 'full' && values.out === undefined) {
+    // The committed reference: what `imgflow backfill --dry-run` prices with on a clone that never ran the bench.
+    const reference = resolve(root, REFERENCE_RESULT);
+    await writeFile(reference, `${JSON.stringify(referenceOf(result), null, 2)}\n`);
+    console.log(`reference figures (committed): ${reference}`);
+  }
   console.log('');
   console.log(renderReport(result));
   console.log(`\n${result.mode} run took ${result.durationSeconds.toFixed(0)} s; results: ${out}`);

@@ -3,6 +3,13 @@
  * apps (reliability) and tests run them in-process. The executable is src/main.ts.
  */
 export { renderAsl, validateAsl } from './commands/asl.js';
+export {
+  type BackfillItemResult,
+  type BackfillOptions,
+  type BackfillOutcome,
+  type BackfillStatus,
+  backfill,
+} from './commands/backfill.js';
 export { type DevHandle, type DevOptions, runDev, startDev } from './commands/dev.js';
 export { DEFAULT_CONCURRENCY, type ImageResult, type RunOptions, type RunOutcome, runImages } from './commands/run.js';
 export { STATUSES, type StatusOptions, showStatus } from './commands/status.js';

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { renderAsl, validateAsl } from './commands/asl.js';
+import { type BackfillOptions, backfill } from './commands/backfill.js';
 import { runDev } from './commands/dev.js';
 import { DEFAULT_CONCURRENCY, runImages } from './commands/run.js';
 import { STATUSES, showStatus } from './commands/status.js';
@@ -29,6 +30,27 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--limits <file>', 'image limits JSON file (maxPixels, maxBytes, acceptedFormats, ...)')
     .action(async (paths: string[], options: { recipe?: string; out: string; concurrency: string; data: string; limits?: string }) => {
       const outcome = await runImages({ inputs: paths, ...options }, io);
+      setExitCode(outcome.exitCode);
+    });
+
+  program
+    .command('backfill')
+    .description('process every image already in a bucket (or a folder) through the workflow; the ledger skips what is done, so a re-run finishes an interrupted one')
+    .argument('[source]', 'a folder (put into the local upload bucket without triggering), or s3://bucket/prefix')
+    .option('--concurrency <n>', 'executions in flight at once (1-64)', String(DEFAULT_CONCURRENCY))
+    .option('--data <dir>', 'local state: uploaded objects and the job ledger', '.imgflow')
+    .option('--recipe <file>', 'recipe JSON file (default: 320/1024/2048 px wide, AVIF + WebP + JPEG)')
+    .option('--limits <file>', 'image limits JSON file (maxPixels, maxBytes, acceptedFormats, ...)')
+    .option('--dry-run', 'list the objects, what would run, and the modeled AWS cost; start nothing')
+    .option('--changed-recipe', 're-render images whose recorded recipe differs from --recipe (what the workflow does anyway: ValidateImage decides per image; the flag states the intent)')
+    .option('--bench-results <file>', 'bench result to price --dry-run with (default: bench/results/latest.json here or above)')
+    .option('--remote', 'start the deployed backfill state machine (a Distributed Map) and follow its Map Run')
+    .option('--state-machine-arn <arn>', 'with --remote: the backfill state machine (default: $IMGFLOW_BACKFILL_STATE_MACHINE_ARN)')
+    .option('--prefix <prefix>', 'with --remote: the key prefix to backfill (default: the prefix of an s3:// source, else all)')
+    .option('--name <name>', 'with --remote: the execution name')
+    .option('--interval <ms>', 'with --remote: time between polls of the Map Run', '2000')
+    .action(async (source: string | undefined, options: Omit<BackfillOptions, 'source'>) => {
+      const outcome = await backfill({ ...(source ? { source } : {}), ...options }, io);
       setExitCode(outcome.exitCode);
     });
 

@@ -1,3 +1,4 @@
+export * from './backfill.js';
 export * from './faults.js';
 export * from './formats.js';
 export * from './harness.js';

@@ -1,6 +1,6 @@
 /**
  * `make reliability` (`imgflow-reliability [--quick] [--out <file>]`): load, injected faults,
- * kill-and-rerun, hostile inputs, large images, logs and the dependency audit, one after another
+ * kill-and-rerun, backfill (killed halfway, resumed, re-run unchanged), hostile inputs, large images, logs and the dependency audit, one after another
  * (never two CPU-heavy runs at once), then one table. Exits 1 when a must-be-zero figure is not
  * zero or a check failed.
  */
@@ -8,6 +8,7 @@ import '@imgflow/local-runtime';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBackfillScenario } from './backfill.js';
 import { faultScenarios, killAndRerun, raceScenario, runFaultScenarios } from './faults.js';
 import { Harness } from './harness.js';
 import { runLifecycleScenarios } from './lifecycle.js';
@@ -17,8 +18,8 @@ import { type ReliabilityReport, figures, iamCheck, passed, renderReport, sumIam
 import { auditShippedDependencies, scanLogsAndNotifications } from './security.js';
 
 const SIZES = {
-  full: { images: 300, concurrency: 3, restartImages: 16, killAfter: 5 },
-  quick: { images: 30, concurrency: 3, restartImages: 8, killAfter: 3 },
+  full: { images: 300, concurrency: 3, restartImages: 16, killAfter: 5, backfillImages: 1000 },
+  quick: { images: 30, concurrency: 3, restartImages: 8, killAfter: 3, backfillImages: 60 },
 } as const;
 
 function log(line: string): void {
@@ -40,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
   const lifecycle = await runLifecycleScenarios();
   log(`kill-and-rerun of ${size.restartImages} images`);
   const restart = await killAndRerun(size.restartImages, size.killAfter);
+  log(`backfill of ${size.backfillImages} objects already in the bucket: killed halfway, resumed, re-run unchanged`);
+  const backfill = await runBackfillScenario(size.backfillImages, size.concurrency);
   log('hostile inputs');
   const harness = await Harness.start();
   let hostile: ReliabilityReport['hostile'];
@@ -63,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
     mode,
     load,
     restart,
+    backfill,
     faults,
     lifecycle,
     hostile,

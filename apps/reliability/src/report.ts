@@ -1,3 +1,4 @@
+import type { BackfillResult } from './backfill.js';
 import type { ScenarioResult } from './faults.js';
 import { type HostileResult, retriesOnPermanentErrors } from './hostile.js';
 import type { LifecycleResult } from './lifecycle.js';
@@ -13,6 +14,8 @@ export interface ReliabilityReport {
   mode: 'full' | 'quick';
   load: LoadResult;
   restart: DataDirAudit & { killedAfter: number; firstRunFinished: number };
+  /** `imgflow backfill` killed halfway, resumed and re-run unchanged (absent in reports written before it existed). */
+  backfill?: BackfillResult;
   faults: ScenarioResult[];
   /** Executions stopped where no Catch runs (swept), replays, out-of-memory, throttling, a refused start. */
   lifecycle: LifecycleResult[];
@@ -38,6 +41,10 @@ export interface Figures {
   leftProcessing: number;
   /** Notifications beyond one per job in the lifecycle scenarios (must be 0). */
   duplicateNotifications: number;
+  /** Backfill: objects processed twice across the killed and the resumed run, or with extra records or notifications (must be 0). */
+  backfillProcessedTwice: number;
+  /** Backfill: items the unchanged re-run processed (must be 0). */
+  backfillRerunProcessed: number;
   /** Retries of hostile inputs that ended REJECTED: a permanent error is never retried (must be 0). */
   retriesOnPermanentErrors: number;
   peakMemoryMb: number;
@@ -55,6 +62,7 @@ export function figures(report: ReliabilityReport): Figures {
   for (const scenario of report.lifecycle) for (const problem of scenario.problems) failedChecks.push(`lifecycle "${scenario.name}": ${problem}`);
   for (const hostile of report.hostile) for (const problem of hostile.problems) failedChecks.push(`hostile "${hostile.name}": ${problem}`);
   for (const problem of report.keyLayout.problems) failedChecks.push(`key layout: ${problem}`);
+  for (const problem of report.backfill?.problems ?? []) failedChecks.push(`backfill: ${problem}`);
   for (const finding of report.logs.findings) failedChecks.push(`logs: ${finding}`);
   for (const large of report.largeImages) {
     const expected = LARGE_IMAGE_EXPECTED[large.case];
@@ -70,7 +78,7 @@ export function figures(report: ReliabilityReport): Figures {
   }
   const hostileRejected = report.hostile.filter((hostile) => hostile.problems.length === 0).length;
   return {
-    imagesProcessed: report.load.images + report.restart.images + report.faults.length + report.hostile.length + report.largeImages.length + report.logs.jobs,
+    imagesProcessed: report.load.images + report.restart.images + (report.backfill?.images ?? 0) + report.faults.length + report.hostile.length + report.largeImages.length + report.logs.jobs,
     faultsInjected: report.faults.length,
     faultsSurvived: report.faults.filter((fault) => fault.problems.length === 0).length,
     hostileTried: report.hostile.length + report.keyLayout.keys,
@@ -80,6 +88,8 @@ export function figures(report: ReliabilityReport): Figures {
     leftoverWork: report.load.leftoverWork + report.restart.leftoverWork,
     leftProcessing: report.lifecycle.reduce((sum, scenario) => sum + scenario.leftProcessing, 0),
     duplicateNotifications: report.lifecycle.reduce((sum, scenario) => sum + scenario.duplicateNotifications, 0),
+    backfillProcessedTwice: report.backfill?.processedTwice ?? 0,
+    backfillRerunProcessed: report.backfill?.unchangedRerunProcessed ?? 0,
     retriesOnPermanentErrors: retriesOnPermanentErrors(report.hostile),
     peakMemoryMb: report.load.peakRssMb,
     largeImagePeakMb: Math.max(0, ...report.largeImages.filter((large) => large.status === 'SUCCEEDED').map((large) => large.maxRssMb)),
@@ -97,6 +107,8 @@ export function passed(values: Figures): boolean {
     values.leftoverWork === 0 &&
     values.leftProcessing === 0 &&
     values.duplicateNotifications === 0 &&
+    values.backfillProcessedTwice === 0 &&
+    values.backfillRerunProcessed === 0 &&
     values.retriesOnPermanentErrors === 0 &&
     values.failedChecks.length === 0
   );
@@ -105,6 +117,29 @@ export function passed(values: Figures): boolean {
 function auditText(audit: AuditResult): string {
   if (audit.status === 'not run') return `not run: ${audit.reason ?? 'unknown reason'}`;
   return `${audit.status}: ${audit.high} high, ${audit.critical} critical`;
+}
+
+function backfillRows(backfill: BackfillResult | undefined, values: Figures): Array<[string, string, string]> {
+  if (!backfill) return [];
+  const outcomes = Object.entries(backfill.byStatus).map(([status, count]) => `${status} ${count}`).join(', ');
+  return [
+    [
+      'backfill',
+      `${backfill.images} objects, ${backfill.seconds} s`,
+      `${outcomes}; concurrency ${backfill.concurrency}, ${backfill.imagesPerSecond} images/s; killed after ${backfill.killedAfter}, the re-run processed ${backfill.resumedProcessed} and skipped the rest`,
+    ],
+    ['backfill: processed twice (must be 0)', String(values.backfillProcessedTwice), 'finished by the killed run and processed again, or an extra record or notification'],
+    ['backfill: unchanged re-run processed (must be 0)', String(values.backfillRerunProcessed), 'the ledger skips every object already handled'],
+    ...(backfill.recipeChange
+      ? ([
+          [
+            `backfill: recipe + rendition ${backfill.recipeChange.added}`,
+            `${backfill.recipeChange.rerendered} re-rendered, ${backfill.recipeChange.seconds} s`,
+            `${backfill.recipeChange.newOutputs} new outputs (the added rendition's only); other outputs rewritten: ${backfill.recipeChange.keptRewritten} (must be 0)`,
+          ],
+        ] as Array<[string, string, string]>)
+      : []),
+  ];
 }
 
 /** The one table `make reliability` prints. */
@@ -134,6 +169,7 @@ export function renderReport(report: ReliabilityReport): string {
     ],
     ['peak memory, load run (MB)', String(values.peakMemoryMb), `RSS of the runner process (emulators and the workflow engine; each function runs in its own Lambda sandbox process); getrusage max ${report.load.maxRssMb} MB`],
     ['50 MP peak RSS (MB, limit 1024)', String(values.largeImagePeakMb), large],
+    ...backfillRows(report.backfill, values),
     ['kill-and-rerun', report.restart.lost.length + report.restart.duplicates.length === 0 ? 'ok' : 'FAILED', `killed after ${report.restart.killedAfter} of ${report.restart.images} finished`],
     ['secrets in logs/notifications', String(report.logs.findings.length), `${report.logs.logLines} DEBUG log lines, ${report.logs.notifications} notifications scanned`],
     ['dependency audit', auditText(report.audit), ''],

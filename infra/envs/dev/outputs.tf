@@ -16,6 +16,11 @@ output "state_machine_arn" {
   value       = module.image_pipeline.state_machine_arn
 }
 
+output "backfill_state_machine_arn" {
+  description = "The backfill state machine (null when backfill_enabled is false): pnpm imgflow backfill --remote --state-machine-arn <this>."
+  value       = module.image_pipeline.backfill_state_machine_arn
+}
+
 output "jobs_table" {
   description = "Name of the job ledger table."
   value       = module.image_pipeline.jobs_table

@@ -1,6 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import type { ExecutionUpdate } from '@imgflow/local-runtime';
 import cliProgress from 'cli-progress';
 import { type Io, println } from '../io.js';
+import { formatDuration } from './format.js';
 
 /** The workflow's Task states as the progress display groups them (NotifySuccess and NotifyError are one). */
 export const STEP_LABELS: ReadonlyArray<readonly [label: string, matches: (state: string) => boolean]> = [
@@ -159,5 +161,114 @@ export class FollowProgress {
     const width = this.io.stdout.columns ?? 120;
     this.io.stdout.write(`\r\x1b[2K${text.length > width - 1 ? `${text.slice(0, Math.max(0, width - 2))}…` : text}`);
     this.drawn = true;
+  }
+}
+
+/** What a backfill's items ended as so far (`skipped`: already handled by an earlier run, the ledger said). */
+export interface BackfillTally {
+  succeeded: number;
+  rejected: number;
+  failed: number;
+  skipped: number;
+}
+
+export type BackfillTallyKey = keyof BackfillTally;
+
+/**
+ * The live display of `imgflow backfill`: on a terminal, one bar (ended/total) with the tally,
+ * images per second and the ETA; elsewhere (CI, a pipe), one plain line per ended item (local) or
+ * per change of the counts (a Map Run on AWS), each with the same figures.
+ */
+export class BackfillProgress {
+  private readonly bar?: cliProgress.SingleBar;
+  private readonly started = performance.now();
+  private ended = 0;
+  private tally: BackfillTally = { succeeded: 0, rejected: 0, failed: 0, skipped: 0 };
+  private lastLine = '';
+
+  constructor(
+    private readonly io: Io,
+    private total: number,
+  ) {
+    if (io.stdout.isTTY) {
+      this.bar = new cliProgress.SingleBar(
+        {
+          stream: io.stdout,
+          format: 'backfill {bar} {value}/{total} | {tally} | {speed}',
+          hideCursor: true,
+          clearOnComplete: false,
+          barsize: 24,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(total, 0, this.payload());
+    }
+  }
+
+  /** Items ended per second since the start. */
+  rate(): number {
+    const seconds = (performance.now() - this.started) / 1000;
+    return seconds > 0 ? this.ended / seconds : 0;
+  }
+
+  /** Time left at the rate so far; undefined before anything ended. */
+  etaMs(): number | undefined {
+    const rate = this.rate();
+    return rate > 0 ? ((this.total - this.ended) / rate) * 1000 : undefined;
+  }
+
+  /** "12 succeeded · 1 rejected · 0 failed · 3 skipped" */
+  describeTally(): string {
+    const { succeeded, rejected, failed, skipped } = this.tally;
+    return `${succeeded} succeeded · ${rejected} rejected · ${failed} failed · ${skipped} skipped`;
+  }
+
+  /** "2.4 images/s · ETA 40s" */
+  describeSpeed(): string {
+    const eta = this.etaMs();
+    return `${this.rate().toFixed(1)} images/s · ETA ${this.ended >= this.total ? '0s' : eta === undefined ? '-' : formatDuration(eta)}`;
+  }
+
+  private payload(): { tally: string; speed: string } {
+    return { tally: this.describeTally(), speed: this.describeSpeed() };
+  }
+
+  /** One item ended (counted under `kind`, or not counted: an interrupted item); `line` is what a non-terminal shows for it. */
+  finished(kind: BackfillTallyKey | undefined, line: string): void {
+    this.ended += 1;
+    if (kind) this.tally[kind] += 1;
+    if (this.bar) this.bar.update(this.ended, this.payload());
+    else println(this.io.stdout, `[${this.ended}/${this.total}] ${line} · ${this.describeSpeed()}`);
+  }
+
+  /**
+   * Counts from elsewhere (a Map Run's item counts) replace the tally; `detail` (e.g. running and
+   * pending) is shown after it. Off a terminal, a line is printed only when something changed.
+   */
+  set(ended: number, tally: BackfillTally, total: number, detail = ''): void {
+    this.ended = ended;
+    this.tally = { ...tally };
+    if (total !== this.total) {
+      this.total = total;
+      this.bar?.setTotal(total);
+    }
+    const extra = detail ? ` · ${detail}` : '';
+    if (this.bar) {
+      this.bar.update(ended, { tally: `${this.describeTally()}${extra}`, speed: this.describeSpeed() });
+      return;
+    }
+    const line = `${ended}/${total} · ${this.describeTally()}${extra}`;
+    if (line === this.lastLine) return;
+    this.lastLine = line;
+    println(this.io.stdout, `${new Date().toISOString().slice(11, 19)} ${line} · ${this.describeSpeed()}`);
+  }
+
+  note(line: string): void {
+    if (this.bar) println(this.io.stderr, line);
+    else println(this.io.stdout, line);
+  }
+
+  stop(): void {
+    this.bar?.stop();
   }
 }
