@@ -6,6 +6,7 @@ import {
   type JobRecord,
   type ObjectCreatedEvent,
   type ObjectRef,
+  ImageManifestSchema,
   JobLedger,
   createClients,
   destroyClients,
@@ -172,6 +173,13 @@ export async function checkUpload(harness: Harness, key: string, body: Buffer, e
       if (!outputKey.startsWith(stack.config.outputPrefix) || outputKey.split('/').includes('..') || !/^[A-Za-z0-9._/-]+$/.test(outputKey)) {
         problems.push(`unsafe output key ${JSON.stringify(outputKey)}`);
       }
+    }
+    if (record?.manifestKey) {
+      const manifest = ImageManifestSchema.safeParse(JSON.parse((await harness.download(outputBucket, record.manifestKey)).toString()));
+      if (!manifest.success) problems.push(`the manifest is not an imgflow.manifest/1: ${manifest.error.issues[0]?.message ?? ''}`);
+    }
+    // The images: the manifest is data about them (it names the upload's key, whatever it holds).
+    for (const outputKey of (record?.outputs ?? []).map((output) => output.key)) {
       if (!expected.forbiddenInOutputs && !expected.noGps) continue;
       const bytes = await harness.download(outputBucket, outputKey);
       const text = bytes.toString('latin1');
