@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { renderAsl, validateAsl } from './commands/asl.js';
 import { type BackfillOptions, backfill } from './commands/backfill.js';
+import { type ConsoleOptions, runConsole } from './commands/console.js';
 import { runDev } from './commands/dev.js';
 import { DEFAULT_CONCURRENCY, runImages } from './commands/run.js';
 import { STATUSES, showStatus } from './commands/status.js';
@@ -28,7 +29,8 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--concurrency <n>', 'executions in flight at once (1-64)', String(DEFAULT_CONCURRENCY))
     .option('--data <dir>', 'local state: uploaded objects and the job ledger', '.imgflow')
     .option('--limits <file>', 'image limits JSON file (maxPixels, maxBytes, acceptedFormats, ...)')
-    .action(async (paths: string[], options: { recipe?: string; out: string; concurrency: string; data: string; limits?: string }) => {
+    .option('--console [port]', 'serve the web console while the run goes, and after it until Ctrl-C (default port 4580)')
+    .action(async (paths: string[], options: { recipe?: string; out: string; concurrency: string; data: string; limits?: string; console?: boolean | string }) => {
       const outcome = await runImages({ inputs: paths, ...options }, io);
       setExitCode(outcome.exitCode);
     });
@@ -42,7 +44,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--recipe <file>', 'recipe JSON file (default: 320/1024/2048 px wide, AVIF + WebP + JPEG)')
     .option('--limits <file>', 'image limits JSON file (maxPixels, maxBytes, acceptedFormats, ...)')
     .option('--dry-run', 'list the objects, what would run, and the modeled AWS cost; start nothing')
-    .option('--changed-recipe', 're-render images whose recorded recipe differs from --recipe (what the workflow does anyway: ValidateImage decides per image; the flag states the intent)')
+    .option('--changed-recipe', 'start only the objects whose recorded recipe differs from --recipe (without it, every object is started and the ledger skips the unchanged ones)')
     .option('--bench-results <file>', 'bench result to price --dry-run with (default: bench/results/latest.json here or above)')
     .option('--remote', 'start the deployed backfill state machine (a Distributed Map) and follow its Map Run')
     .option('--state-machine-arn <arn>', 'with --remote: the backfill state machine (default: $IMGFLOW_BACKFILL_STATE_MACHINE_ARN)')
@@ -106,8 +108,27 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--sns-port <port>', 'SNS/SQS (fauxqs) port', '4571')
     .option('--recipe <file>', 'recipe JSON file')
     .option('--limits <file>', 'image limits JSON file')
+    .option('--console-port <port>', 'the web console\'s port (0: a free one)', '4580')
+    .option('--no-console', 'do not serve the web console')
     .action(async (options: Parameters<typeof runDev>[0]) => {
       setExitCode(await runDev(options, io));
+    });
+
+  program
+    .command('console')
+    .description('serve the web console on localhost: every job, its renditions, its timeline, totals, and uploads by drag and drop')
+    .option('--data <dir>', 'local state to show (its runtime runs while the console does)', '.imgflow')
+    .option('--port <port>', 'port on 127.0.0.1 (0: a free one)', '4580')
+    .option('--recipe <file>', 'recipe JSON file for uploads from the page')
+    .option('--limits <file>', 'image limits JSON file for uploads from the page')
+    .option('--remote', 'show a deployed pipeline: its ledger (DynamoDB), renditions through presigned S3 URLs')
+    .option('--table <name>', 'jobs table with --remote (default: $IMGFLOW_JOBS_TABLE)')
+    .option('--bucket <bucket>', 'with --remote: the upload bucket, for uploads from the page')
+    .option('--region <region>', 'AWS region with --remote')
+    .option('--endpoint-url <url>', 'DynamoDB endpoint with --remote (e.g. the one `imgflow dev` prints)')
+    .option('--s3-endpoint-url <url>', 'S3 endpoint with --remote')
+    .action(async (options: ConsoleOptions) => {
+      setExitCode(await runConsole(options, io));
     });
 
   program

@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, DescribeMapRunCommand, ListMapRunsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DEFAULT_RECIPE_INPUT } from '@imgflow/image-core';
 import { type LocalStack, UPLOAD_BUCKET } from '@imgflow/local-runtime';
 import type { JobNotification } from '@imgflow/pipeline';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -138,6 +139,35 @@ describe('imgflow backfill of a folder', () => {
     expect(outcome.dryRun).toMatchObject({ items: 10, alreadyHandled: 10 });
     expect(io.out()).toMatch(/│ uploads\/img-001\.png\s+│ \d+ B\s+│ skip \(SUCCEEDED before\)\s+│/);
     expect(io.out()).toContain('would process 0 images (10 already handled: skipped)');
+  });
+
+  // Last in this block: it changes the recorded recipe of every image.
+  it('--changed-recipe starts only the images made with another recipe, and renders only the rendition the recipe gained', async () => {
+    const unchanged = captureIo();
+    const none = await backfill({ source: folder, data, changedRecipe: true, cwd: root.path }, unchanged);
+    expect(none.results).toEqual([]);
+    expect(unchanged.out()).toContain('imgflow backfill --changed-recipe: 0 of 31 objects were made with another recipe; only those run');
+
+    const recipe = join(root.path, 'plus-xs.json');
+    await writeFile(recipe, JSON.stringify({ ...DEFAULT_RECIPE_INPUT, renditions: [...(DEFAULT_RECIPE_INPUT.renditions ?? []), { name: 'xs', width: 16 }] }));
+    const io = captureIo();
+    const notifications: JobNotification[] = [];
+    const outcome = await backfill({ source: folder, data, recipe, changedRecipe: true, concurrency: 3, cwd: root.path, observe: notificationsInto(notifications) }, io);
+    expect(io.err()).toBe('');
+    // The 30 images; the REJECTED text file is not re-run by a recipe change.
+    expect(io.out()).toContain('imgflow backfill --changed-recipe: 30 of 31 objects were made with another recipe; only those run');
+    expect(statuses(outcome.results)).toEqual({ SUCCEEDED: images });
+    expect(notifications).toHaveLength(images);
+    const handle = await openLocalLedger(data);
+    try {
+      const [record] = (await handle?.ledger.listBySourceKey('uploads/img-000.jpg')) ?? [];
+      // The default recipe's outputs kept, the xs rendition's added in each format.
+      expect(record?.outputs?.filter((output) => output.rendition === 'xs').map((output) => output.format)).toEqual(['avif', 'webp', 'jpeg']);
+      expect(record?.outputs?.filter((output) => output.rendition !== 'xs').every((output) => !/\.[0-9a-f]{8}\./.test(output.key))).toBe(true);
+      expect(record?.outputs).toHaveLength(12);
+    } finally {
+      await handle?.close();
+    }
   });
 
   it('refuses a bucket the local runtime does not have, and remote options without --remote', async () => {

@@ -49,10 +49,10 @@ export interface BackfillOptions {
   /** List what would run, the count and the modeled AWS cost; start nothing. */
   dryRun?: boolean;
   /**
-   * Re-render images whose recorded recipe differs from the current one. The workflow does this
-   * on its own (ValidateImage claims a SUCCEEDED job again when its recorded recipe fingerprint
-   * differs), so the flag only states the intent: the run counts such images as re-rendered
-   * with or without it.
+   * Start only the objects whose latest job SUCCEEDED under another recipe. Without it every
+   * listed object is started, and ValidateImage decides: it re-renders those (claiming the
+   * SUCCEEDED job again under the new recipe) and skips the unchanged ones (AlreadyHandled).
+   * On AWS the Distributed Map starts every object and ValidateImage decides the same way.
    */
   changedRecipe?: boolean;
   /** Start the deployed backfill state machine (a Distributed Map) instead, and follow its Map Run. */
@@ -133,6 +133,21 @@ export const DEFAULT_INTERVAL_MS = 2_000;
 function displayPath(path: string, cwd: string): string {
   const rel = relative(cwd, path);
   return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
+
+/**
+ * The listed objects whose latest job (by key and ETag) SUCCEEDED under a recipe other than
+ * `recipe`: what `--changed-recipe` runs. The others are not started at all (the workflow would
+ * skip them too, one execution each).
+ */
+async function madeWithAnotherRecipe(ledger: JobLedger, items: readonly ListedObject[], recipe: string): Promise<ListedObject[]> {
+  const changed: ListedObject[] = [];
+  for (const item of items) {
+    const records = (await ledger.listBySourceKey(item.Key)).filter((record) => record.etag === plainEtag(item.Etag));
+    const latest = records.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+    if (latest?.status === 'SUCCEEDED' && latest.recipe !== recipe) changed.push(item);
+  }
+  return changed;
 }
 
 function plainEtag(etag: string): string {
@@ -515,6 +530,11 @@ async function backfillLocal(source: BackfillSource, options: BackfillOptions, i
       say(`imgflow backfill: ${plural(items.length, 'file')} of ${source.label} in the upload bucket (put without triggering; bytes already there are not put again)`);
     } else {
       items = await listObjects(stack.clients.s3, source.bucket, source.prefix);
+    }
+    if (options.changedRecipe) {
+      const listed = items.length;
+      items = await madeWithAnotherRecipe(stack.ledger, items, recipeFingerprint(stack.config.recipe));
+      say(`imgflow backfill --changed-recipe: ${items.length} of ${plural(listed, 'object')} were made with another recipe; only those run`);
     }
     // Each object's execution input, from the backfill definition's own ItemSelector (as the Distributed Map builds it on AWS).
     const events = await selectBackfillItems(items, `${Date.now().toString(36)}-${process.pid}`);
