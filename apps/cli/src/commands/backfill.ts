@@ -441,17 +441,22 @@ async function dryRunLocal(source: BackfillSource, dataDir: string, options: Bac
   const cost = await modeledCost(options.benchResults, cwd);
   for (const line of costLines(cost, items.length, toProcess)) println(io.stdout, line);
   println(io.stdout, 'dry run: nothing was started');
+  return dryRunOutcome(items.length, toProcess, cost, started, alreadyHandled);
+}
+
+/** What a dry run returns: nothing started, what it found and what it would cost. */
+function dryRunOutcome(items: number, toProcess: number, cost: ModeledCost | undefined, started: number, alreadyHandled?: number): BackfillOutcome {
   return {
     exitCode: EXIT_OK,
     results: [],
-    items: items.length,
+    items,
     processed: 0,
     interrupted: false,
     peakInFlight: 0,
     seconds: (performance.now() - started) / 1000,
     takenOver: { released: 0, notified: 0 },
     dryRun: {
-      items: items.length,
+      items,
       ...(alreadyHandled !== undefined ? { alreadyHandled } : {}),
       ...(cost ? { cost: { ...cost, total: cost.perImage * toProcess, toProcess } } : {}),
     },
@@ -683,17 +688,7 @@ async function backfillRemote(source: BackfillSource | undefined, options: Backf
     const cost = await modeledCost(options.benchResults, cwd);
     for (const line of costLines(cost, items.length, items.length)) println(io.stdout, line);
     println(io.stdout, `dry run: nothing was started (would start ${stateMachineArn} with ${JSON.stringify({ prefix })})`);
-    return {
-      exitCode: EXIT_OK,
-      results: [],
-      items: items.length,
-      processed: 0,
-      interrupted: false,
-      peakInFlight: 0,
-      seconds: (performance.now() - started) / 1000,
-      takenOver: { released: 0, notified: 0 },
-      dryRun: { items: items.length, ...(cost ? { cost: { ...cost, total: cost.perImage * items.length, toProcess: items.length } } : {}) },
-    };
+    return dryRunOutcome(items.length, items.length, cost, started);
   }
 
   const sfn = new SFNClient({ ...(region ? { region } : {}) });
