@@ -299,9 +299,9 @@ export async function killAndRerun(images = 12, killAfter = 4): Promise<RestartR
     child.stderr.resume();
     const [code, signal] = (await eventOnce(child, 'exit')) as [number | null, NodeJS.Signals | null];
     const pid = child.pid;
-    const { outcome, notifications } = await runImagesObserved({ inputs: [inputs], data: dataDir, out: join(root, 'out-2'), concurrency: 3, cwd: root });
+    const { outcome, notifications, resentAtStart } = await runImagesObserved({ inputs: [inputs], data: dataDir, out: join(root, 'out-2'), concurrency: 3, cwd: root });
     const files = await expandInputs([inputs], root);
-    const audit = await auditDataDir(dataDir, files, notifications, pid);
+    const audit = await auditDataDir(dataDir, files, notifications, pid, resentAtStart);
     if (signal !== 'SIGKILL') audit.lost.push(`the first run was not killed mid-run (exit ${String(code)}, ${finished} finished)`);
     if (finished >= images) audit.lost.push('the first run finished every image before it was killed');
     if ((audit.byStatus.SUCCEEDED ?? 0) !== images) audit.lost.push(`${audit.byStatus.SUCCEEDED ?? 0} of ${images} SUCCEEDED after the re-run`);

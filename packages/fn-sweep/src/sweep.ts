@@ -172,6 +172,12 @@ export async function sweep(deps: StepDeps, options: SweepOptions = {}, context?
       return;
     }
     if (await publish(record)) summary.notified.push(record.jobId);
+    // A notify step that died before its clean-up left the job's work objects behind.
+    try {
+      await deps.storage.deleteKeys(config.outputBucket, bundleKeys(config.workPrefix, record.jobId));
+    } catch (error) {
+      summary.errors.push(failure('cleanup', error, record.jobId));
+    }
   };
 
   const pass = async (status: JobStatus, window: { updatedAfter?: string; updatedBefore?: string }, work: (record: JobRecord) => Promise<void>, select: (record: JobRecord) => boolean) => {

@@ -233,6 +233,15 @@ describe('finished jobs never notified (the notify step died between recording a
     expect(await run({ now: later })).toMatchObject({ notified: [] });
   });
 
+  it('lose the work objects a notify step that died before its clean-up left behind', async () => {
+    const succeeded = await processingJob();
+    await deps.ledger.succeed(succeeded, { outputBucket: deps.config.outputBucket, outputs: [], timings: { validate: 1 }, cacheHit: false });
+    expect(workKeys(succeeded.jobId)).toHaveLength(2);
+    const later = new Date(Date.now() + (deps.config.leaseSeconds + 60) * 1000);
+    expect(await run({ now: later })).toMatchObject({ notified: [succeeded.jobId], errors: [] });
+    expect(workKeys(succeeded.jobId)).toEqual([]);
+  });
+
   it('outside the window (older than an hour past the lease) are not read again, unless the window is unbounded', async () => {
     const job = await processingJob();
     await deps.ledger.finish(job.source, job.jobId, job.executionId, 'FAILED', { error: 'ConfigurationError', code: 'CONFIGURATION', message: 'x' }, {});
