@@ -10,6 +10,10 @@ export {
   type BackfillStatus,
   backfill,
 } from './commands/backfill.js';
+export { type ConsoleHandle, type ConsoleOptions, runConsole, startConsole } from './commands/console.js';
+export { type ConsoleData, LocalConsoleData, RemoteConsoleData } from './console/data.js';
+export { type ExecutionHistory, ExecutionRecorder, readHistories } from './console/history.js';
+export { type ConsoleServer, DEFAULT_CONSOLE_PORT, startConsoleServer } from './console/server.js';
 export { type DevHandle, type DevOptions, runDev, startDev } from './commands/dev.js';
 export { DEFAULT_CONCURRENCY, type ImageResult, type RunOptions, type RunOutcome, runImages } from './commands/run.js';
 export { STATUSES, type StatusOptions, showStatus } from './commands/status.js';

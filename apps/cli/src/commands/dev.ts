@@ -2,10 +2,14 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { type ExecutionUpdate, LOCAL_CREDENTIALS, LOCAL_REGION, LocalStack } from '@imgflow/local-runtime';
 import { jobIdFor, objectFromEvent } from '@imgflow/pipeline';
+import { LocalConsoleData } from '../console/data.js';
+import { ExecutionRecorder } from '../console/history.js';
+import { type ConsoleServer, startConsoleServer } from '../console/server.js';
 import { EXIT_OK } from '../errors.js';
 import { faultsFromEnv, planFaults } from '../faults.js';
 import { type Io, integerOption, println, withExitCode } from '../io.js';
 import { formatDuration, plural } from '../ui/format.js';
+import { portOption } from './console.js';
 import { DEFAULT_GRACE_MS, STOP_TIMEOUT_MS, loadLimits, loadRecipe, within } from './run.js';
 
 export interface DevOptions {
@@ -17,11 +21,17 @@ export interface DevOptions {
   recipe?: string;
   limits?: string;
   cwd?: string;
+  /** Serve the web console too (the command does by default; `--no-console` turns it off). */
+  console?: boolean;
+  /** The console's port (default 4580; 0 picks a free one). */
+  consolePort?: string | number;
 }
 
 export interface DevHandle {
   stack: LocalStack;
   endpoints: { s3: string; dynamodb: string; sns: string };
+  /** The web console over this stack, when asked for. */
+  console?: ConsoleServer;
   /**
    * Stops taking uploads, gives running executions `graceMs` (default DEFAULT_GRACE_MS) to
    * finish, stops (aborts) those still running, stops the emulators. Resolves with how many
@@ -52,8 +62,21 @@ export async function startDev(options: DevOptions, io: Io): Promise<DevHandle> 
   const limits = await loadLimits(options.limits, cwd);
   const dataDir = resolve(cwd, options.data ?? '.imgflow');
   const faults = faultsFromEnv(io.env);
+  const consolePort = options.console ? portOption(options.consolePort) : undefined;
   const stack = await LocalStack.start({ dataDir, ports, ...(recipe ? { recipe } : {}), ...(limits ? { limits } : {}) });
   planFaults(stack, faults);
+  // Every execution's history goes to the data folder: the console's timelines.
+  const recorder = new ExecutionRecorder(dataDir);
+  stack.enableTrigger(recorder.listener);
+  let consoleServer: ConsoleServer | undefined;
+  if (consolePort !== undefined) {
+    try {
+      consoleServer = await startConsoleServer({ data: new LocalConsoleData(stack, dataDir, recorder), port: consolePort });
+    } catch (error) {
+      // The pipeline is what dev is for: it runs without its console.
+      println(io.stderr, `imgflow dev: no console: ${(error as Error).message}`);
+    }
+  }
   const { endpoints } = stack.emulators;
   const pendingLogs = new Set<Promise<void>>();
 
@@ -109,6 +132,7 @@ export async function startDev(options: DevOptions, io: Io): Promise<DevHandle> 
     `  ${sample}`,
     `  imgflow submit photo.jpg --bucket ${stack.uploadBucket} --table ${stack.config.jobsTable} --endpoint-url ${endpoints.s3} --dynamodb-endpoint-url ${endpoints.dynamodb}`,
     `  imgflow status --remote --table ${stack.config.jobsTable} --endpoint-url ${endpoints.dynamodb}`,
+    ...(consoleServer ? [`Console: ${consoleServer.url}  (open it: xdg-open ${consoleServer.url}, or open ${consoleServer.url} on macOS)`] : []),
     'Ctrl-C stops.',
   ]) {
     println(io.stdout, line);
@@ -118,12 +142,15 @@ export async function startDev(options: DevOptions, io: Io): Promise<DevHandle> 
   return {
     stack,
     endpoints: { s3: endpoints.s3, dynamodb: endpoints.dynamodb, sns: endpoints.sns },
+    ...(consoleServer ? { console: consoleServer } : {}),
     stop(graceMs = DEFAULT_GRACE_MS) {
       stopping ??= (async () => {
+        await consoleServer?.close();
         stack.disableTrigger();
         await within(stack.whenIdle(), graceMs);
         const aborted = stack.runner.abortAll('imgflow dev was stopped');
         await within(Promise.allSettled([...pendingLogs]), STOP_TIMEOUT_MS);
+        await within(recorder.flush(), STOP_TIMEOUT_MS);
         const stopped = await within(stack.stop().then(() => true), STOP_TIMEOUT_MS);
         if (!stopped) println(io.stdout, `imgflow dev: the emulators did not stop within ${STOP_TIMEOUT_MS / 1000}s; leaving them`);
         return aborted;

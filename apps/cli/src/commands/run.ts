@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -8,6 +9,9 @@ import { type JobRecord, type ObjectRef, type OutputRecord, TERMINAL_STATUSES, j
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors.js';
 import { DEFAULT_START_TIMEOUT_MS, type ExecutionOutcome, ExecutionTracker, executionTimeoutMs, md5Hex } from '../executions.js';
 import { faultsFromEnv, planFaults } from '../faults.js';
+import { LocalConsoleData } from '../console/data.js';
+import { ExecutionRecorder } from '../console/history.js';
+import { type ConsoleServer, startConsoleServer } from '../console/server.js';
 import { type InputFile, expandInputs } from '../files.js';
 import { type Io, integerOption, println, withExitCode } from '../io.js';
 import { formatBytes, formatDuration, plural, truncate } from '../ui/format.js';
@@ -39,6 +43,13 @@ export interface RunOptions {
   executionTimeoutMs?: number;
   /** Called with the local runtime once it runs, before any upload (tests: faults, wrappers). */
   prepare?: (stack: LocalStack) => void | Promise<void>;
+  /**
+   * Serve the web console during the run (true: port 4580; a number or string: that port, 0 a
+   * free one). With io.signal, it stays up after the run until SIGINT/SIGTERM.
+   */
+  console?: boolean | string | number;
+  /** Called with the console's URL once it serves (tests). */
+  onConsole?: (url: string) => void;
 }
 
 /** A row's status: the job's terminal status, or INTERRUPTED when the run was stopped before its execution ended. */
@@ -369,6 +380,8 @@ export async function runImages(options: RunOptions, io: Io): Promise<RunOutcome
     const dataDir = resolve(cwd, options.data ?? '.imgflow');
     const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     const faults = faultsFromEnv(io.env);
+    const consolePort =
+      options.console === undefined || options.console === false ? undefined : integerOption('--console', options.console === true ? undefined : options.console, 4580, 0, 65535);
 
     const started = performance.now();
     let stack: LocalStack;
@@ -383,6 +396,10 @@ export async function runImages(options: RunOptions, io: Io): Promise<RunOutcome
       throw new Error(`could not start the local runtime in ${displayPath(dataDir, cwd)}: ${(error as Error).message}`, { cause: error });
     }
 
+    // Every execution's history goes to the data folder: the console's timelines.
+    const recorder = new ExecutionRecorder(dataDir);
+    stack.enableTrigger(recorder.listener);
+    let consoleServer: ConsoleServer | undefined;
     const progress = new RunProgress(io, files.length);
     const tracker = new ExecutionTracker({
       startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
@@ -414,9 +431,29 @@ export async function runImages(options: RunOptions, io: Io): Promise<RunOutcome
     };
     if (io.signal?.aborted) onAbort();
     else io.signal?.addEventListener('abort', onAbort, { once: true });
+    const stopStack = async () => {
+      const stopMs = interrupted ? STOP_TIMEOUT_MS : STOP_TIMEOUT_MS * 6;
+      const stoppedCleanly = await within(
+        stack.stop().then(
+          () => true,
+          (error: unknown) => {
+            progress.note(`imgflow run: stopping the local runtime failed: ${(error as Error).message}`);
+            return true;
+          },
+        ),
+        stopMs,
+      );
+      if (!stoppedCleanly) progress.note(`imgflow run: the local runtime did not stop within ${seconds(stopMs)}; leaving it`);
+    };
+    let completed = false;
     try {
       planFaults(stack, faults);
       await options.prepare?.(stack);
+      if (consolePort !== undefined) {
+        consoleServer = await startConsoleServer({ data: new LocalConsoleData(stack, dataDir, recorder), port: consolePort });
+        progress.note(`imgflow run: console at ${consoleServer.url}`);
+        options.onConsole?.(consoleServer.url);
+      }
       if (!interrupted) progress.note(`imgflow run: ${plural(files.length, 'image')}, ${concurrency} at a time; local runtime in ${displayPath(dataDir, cwd)}`);
       stack.enableTrigger((update) => {
         progress.update(update);
@@ -452,6 +489,7 @@ export async function runImages(options: RunOptions, io: Io): Promise<RunOutcome
           reason: { code: 'INTERRUPTED', message: 'stopped before its result was read' },
         };
       }
+      completed = true;
     } finally {
       progress.stop();
       io.signal?.removeEventListener('abort', onAbort);
@@ -459,18 +497,17 @@ export async function runImages(options: RunOptions, io: Io): Promise<RunOutcome
       // Executions still running now are ones given up on (interrupted, timed out, or matching no
       // upload): they are stopped, so stopping the runtime never waits for them.
       stack.runner.abortAll(interrupted ? 'imgflow run was interrupted' : 'imgflow run ended before this execution');
-      const stopMs = interrupted ? STOP_TIMEOUT_MS : STOP_TIMEOUT_MS * 6;
-      const stoppedCleanly = await within(
-        stack.stop().then(
-          () => true,
-          (error: unknown) => {
-            progress.note(`imgflow run: stopping the local runtime failed: ${(error as Error).message}`);
-            return true;
-          },
-        ),
-        stopMs,
-      );
-      if (!stoppedCleanly) progress.note(`imgflow run: the local runtime did not stop within ${seconds(stopMs)}; leaving it`);
+      await within(recorder.flush(), STOP_TIMEOUT_MS);
+      if (!completed) {
+        await consoleServer?.close();
+        await stopStack();
+      }
+    }
+    // The console stays up after the run (until Ctrl-C) only where there is a Ctrl-C to wait for.
+    const keepConsole = consoleServer !== undefined && !interrupted && io.signal !== undefined && !io.signal.aborted;
+    if (!keepConsole) {
+      await consoleServer?.close();
+      await stopStack();
     }
 
     const done = results.filter((result): result is ImageResult => result !== undefined);
@@ -487,6 +524,12 @@ export async function runImages(options: RunOptions, io: Io): Promise<RunOutcome
     }
     const allSucceeded = done.length === files.length && count('SUCCEEDED') === files.length;
     const code = interrupted ? EXIT_INTERRUPTED : allSucceeded ? EXIT_OK : EXIT_FAILED;
+    if (keepConsole && consoleServer && io.signal) {
+      println(io.stdout, `console at ${consoleServer.url} (open it: xdg-open ${consoleServer.url}); Ctrl-C stops it`);
+      if (!io.signal.aborted) await once(io.signal, 'abort');
+      await consoleServer.close();
+      await stopStack();
+    }
     outcome = { exitCode: code, results: done, outDir, interrupted, peakInFlight: tracker.peakInFlight };
     return code;
   });
