@@ -18,8 +18,9 @@ setup:
 build: setup
 	pnpm run build
 
-## test: every test of every package; works on a fresh clone with only Node and npm
+## test: every test of every package; works on a fresh clone with Node and npm (and installs Debian's chromium, for the console's browser tests, when missing)
 test: setup
+	@scripts/ensure-chromium.sh || echo "make: carrying on without Chromium: the console's browser tests will fail (see above)"
 	pnpm exec turbo run test --continue --concurrency=2
 
 ## demo: the main job, locally: generate sample images and run them through the workflow
@@ -27,6 +28,8 @@ demo: build
 	pnpm imgflow samples .imgflow/samples
 	pnpm imgflow run .imgflow/samples --out out/demo --data .imgflow/demo
 	@echo "Renditions are in out/demo; the job ledger: pnpm imgflow status --data .imgflow/demo"
+	@echo "Look at them in the console: pnpm imgflow console --data .imgflow/demo"
+	@echo "  then open http://127.0.0.1:4580/  (xdg-open http://127.0.0.1:4580/ on Linux, open http://127.0.0.1:4580/ on macOS)"
 
 ## package: one deterministic zip per Lambda and architecture, with sha256, in dist/artifacts
 package: build

@@ -29,6 +29,7 @@ export function page(options: PageOptions): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${options.title} · imgflow console</title>
 <link rel="stylesheet" href="/assets/console.css">
+<link rel="icon" href="data:,">
 <script src="/assets/client.js" defer></script>
 </head>
 <body${options.live ? html` data-live-since="${options.live.since}"${options.live.job ? html` data-live-job="${options.live.job}"` : ''}` : ''}>
