@@ -18,7 +18,7 @@ import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
   type ListedObject,
-  LocalStack,
+  type LocalStack,
   UPLOAD_BUCKET,
   selectBackfillItems,
   startEmulators,
@@ -29,6 +29,7 @@ import { awsCall, parseStateMachineArn } from '../aws.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors.js';
 import { executionTimeoutMs, md5Hex } from '../executions.js';
 import { faultsFromEnv, planFaults } from '../faults.js';
+import { startLocalRuntime } from '../runtime.js';
 import { expandInputs } from '../files.js';
 import { type Io, integerOption, println, withExitCode } from '../io.js';
 import { openLocalLedger } from '../ledger.js';
@@ -482,17 +483,11 @@ async function backfillLocal(source: BackfillSource, options: BackfillOptions, i
   const faults = faultsFromEnv(io.env);
 
   const started = performance.now();
-  let stack: LocalStack;
-  try {
-    stack = await LocalStack.start({
-      dataDir,
-      ...(recipe ? { recipe } : {}),
-      ...(limits ? { limits } : {}),
-      ...(options.retryPauseMs !== undefined ? { retryPauseMs: options.retryPauseMs } : {}),
-    });
-  } catch (error) {
-    throw new Error(`could not start the local runtime in ${displayPath(dataDir, cwd)}: ${(error as Error).message}`, { cause: error });
-  }
+  const stack = await startLocalRuntime(dataDir, displayPath(dataDir, cwd), {
+    recipe,
+    limits,
+    ...(options.retryPauseMs !== undefined ? { retryPauseMs: options.retryPauseMs } : {}),
+  });
   const takenOver = { released: stack.releasedClaims.length, notified: stack.resentNotifications.length };
   const results: Array<BackfillItemResult | undefined> = [];
   let items: ListedObject[] = [];

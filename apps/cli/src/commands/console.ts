@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import { resolve } from 'node:path';
-import { LocalStack } from '@imgflow/local-runtime';
+import type { LocalStack } from '@imgflow/local-runtime';
 import { JobLedger } from '@imgflow/pipeline';
 import { type ConsoleData, LocalConsoleData, RemoteConsoleData } from '../console/data.js';
 import { ExecutionRecorder } from '../console/history.js';
+import { startLocalRuntime } from '../runtime.js';
 import { type ConsoleServer, DEFAULT_CONSOLE_PORT, startConsoleServer } from '../console/server.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { type Io, integerOption, println, urlOption, withExitCode } from '../io.js';
@@ -77,13 +78,7 @@ export async function startConsole(options: ConsoleOptions, io: Io): Promise<Con
     const recipe = await loadRecipe(options.recipe, cwd);
     const limits = await loadLimits(options.limits, cwd);
     const dataDir = resolve(cwd, options.data ?? '.imgflow');
-    try {
-      stack = await LocalStack.start({ dataDir, ...(recipe ? { recipe } : {}), ...(limits ? { limits } : {}) });
-    } catch (error) {
-      const message = (error as Error).message;
-      const hint = /lock/i.test(message) ? ' (is `imgflow dev` or `imgflow run` using it? `imgflow dev` serves its own console)' : '';
-      throw new Error(`could not start the local runtime in ${options.data ?? '.imgflow'}: ${message}${hint}`, { cause: error });
-    }
+    stack = await startLocalRuntime(dataDir, options.data ?? '.imgflow', { recipe, limits });
     const recorder = new ExecutionRecorder(dataDir);
     stack.enableTrigger(recorder.listener);
     const started = stack;

@@ -4,11 +4,12 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { type ImageLimitsInput, type RecipeInput, parseRecipeJson, resolveLimits } from '@imgflow/image-core';
-import { type ExecutionReport, LocalStack } from '@imgflow/local-runtime';
+import type { ExecutionReport, LocalStack } from '@imgflow/local-runtime';
 import { type JobRecord, type ObjectRef, type OutputRecord, TERMINAL_STATUSES, jobIdFor, objectFromEvent } from '@imgflow/pipeline';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors.js';
 import { DEFAULT_START_TIMEOUT_MS, type ExecutionOutcome, ExecutionTracker, executionTimeoutMs, md5Hex } from '../executions.js';
 import { faultsFromEnv, planFaults } from '../faults.js';
+import { startLocalRuntime } from '../runtime.js';
 import { LocalConsoleData } from '../console/data.js';
 import { ExecutionRecorder } from '../console/history.js';
 import { type ConsoleServer, startConsoleServer } from '../console/server.js';
@@ -384,17 +385,11 @@ export async function runImages(options: RunOptions, io: Io): Promise<RunOutcome
       options.console === undefined || options.console === false ? undefined : integerOption('--console', options.console === true ? undefined : options.console, 4580, 0, 65535);
 
     const started = performance.now();
-    let stack: LocalStack;
-    try {
-      stack = await LocalStack.start({
-        dataDir,
-        ...(recipe ? { recipe } : {}),
-        ...(limits ? { limits } : {}),
-        ...(options.retryPauseMs !== undefined ? { retryPauseMs: options.retryPauseMs } : {}),
-      });
-    } catch (error) {
-      throw new Error(`could not start the local runtime in ${displayPath(dataDir, cwd)}: ${(error as Error).message}`, { cause: error });
-    }
+    const stack = await startLocalRuntime(dataDir, displayPath(dataDir, cwd), {
+      recipe,
+      limits,
+      ...(options.retryPauseMs !== undefined ? { retryPauseMs: options.retryPauseMs } : {}),
+    });
 
     // Every execution's history goes to the data folder: the console's timelines.
     const recorder = new ExecutionRecorder(dataDir);
