@@ -183,7 +183,7 @@ describe('dev environment', () => {
   it('outputs what `imgflow submit` needs, and the ARNs of what it deploys', async () => {
     const outputs = blocks(await loadDir(dir), 'output');
     const submit = ['error_topic_arn', 'jobs_table', 'output_bucket', 'region', 'state_machine_arn', 'success_topic_arn', 'upload_bucket'];
-    const arns = ['alarm_arns', 'dead_letter_queue_arn', 'event_rule_arn', 'function_arns', 'jobs_table_arn', 'log_group_arns', 'output_bucket_arn', 'role_arns', 'upload_bucket_arn'];
+    const arns = ['alarm_arns', 'backfill_state_machine_arn', 'dead_letter_queue_arn', 'event_rule_arn', 'function_arns', 'jobs_table_arn', 'log_group_arns', 'output_bucket_arn', 'role_arns', 'upload_bucket_arn'];
     expect(Object.keys(outputs).sort()).toEqual([...submit, ...arns].sort());
     for (const body of Object.values(outputs)) expect(typeof body.description).toBe('string');
   });

