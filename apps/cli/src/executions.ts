@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { worstCaseSeconds } from '@imgflow/contract';
 import type { ExecutionReport, ExecutionUpdate } from '@imgflow/local-runtime';
+import { jobIdFor, objectFromEvent } from '@imgflow/pipeline';
 
 /** What became of the execution an upload should have started. */
 export type ExecutionOutcome =
@@ -203,5 +204,17 @@ export class ExecutionTracker {
     const encoded = sameBytes.filter((expectation) => keysCorrespond(expectation.object.key, object.key));
     if (encoded.length >= 1) return encoded[0];
     return sameBytes.length === 1 ? sameBytes[0] : undefined;
+  }
+}
+
+/** The job an execution worked on, from its own output (whatever key it resolved), else from its event. */
+export function jobIdOfReport(report: ExecutionReport): string | undefined {
+  const output = report.output as { jobId?: unknown; job?: { jobId?: unknown } } | undefined;
+  const fromOutput = output?.job?.jobId ?? output?.jobId;
+  if (typeof fromOutput === 'string') return fromOutput;
+  try {
+    return jobIdFor(objectFromEvent(report.event));
+  } catch {
+    return undefined;
   }
 }

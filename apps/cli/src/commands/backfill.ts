@@ -36,7 +36,8 @@ import { openLocalLedger } from '../ledger.js';
 import { formatBytes, formatDuration, plural, truncate } from '../ui/format.js';
 import { BackfillProgress, type BackfillTallyKey } from '../ui/progress.js';
 import { renderTable } from '../ui/table.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_GRACE_MS, MAX_CONCURRENCY, STOP_TIMEOUT_MS, jobIdOfReport, loadLimits, loadRecipe, within } from './run.js';
+import { jobIdOfReport } from '../executions.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_GRACE_MS, MAX_CONCURRENCY, STOP_TIMEOUT_MS, loadLimits, loadRecipe, within } from './run.js';
 
 export interface BackfillOptions {
   /** A local folder, or `s3://bucket/prefix`: the local upload bucket (under `data`), or with `remote` the deployment's. */

@@ -5,9 +5,9 @@ import { performance } from 'node:perf_hooks';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { type ImageLimitsInput, type RecipeInput, parseRecipeJson, resolveLimits } from '@imgflow/image-core';
 import type { ExecutionReport, LocalStack } from '@imgflow/local-runtime';
-import { type JobRecord, type ObjectRef, type OutputRecord, TERMINAL_STATUSES, jobIdFor, objectFromEvent } from '@imgflow/pipeline';
+import { type JobRecord, type ObjectRef, type OutputRecord, TERMINAL_STATUSES, jobIdFor } from '@imgflow/pipeline';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors.js';
-import { DEFAULT_START_TIMEOUT_MS, type ExecutionOutcome, ExecutionTracker, executionTimeoutMs, md5Hex } from '../executions.js';
+import { DEFAULT_START_TIMEOUT_MS, type ExecutionOutcome, ExecutionTracker, executionTimeoutMs, jobIdOfReport, md5Hex } from '../executions.js';
 import { faultsFromEnv, planFaults } from '../faults.js';
 import { startLocalRuntime } from '../runtime.js';
 import { LocalConsoleData } from '../console/data.js';
@@ -175,17 +175,6 @@ function isDuplicate(output: unknown): boolean {
   return typeof output === 'object' && output !== null && (output as { outcome?: unknown }).outcome === 'duplicate';
 }
 
-/** The job an execution worked on, from its own output (whatever key it resolved), else from its event. */
-export function jobIdOfReport(report: ExecutionReport): string | undefined {
-  const output = report.output as { jobId?: unknown; job?: { jobId?: unknown } } | undefined;
-  const fromOutput = output?.job?.jobId ?? output?.jobId;
-  if (typeof fromOutput === 'string') return fromOutput;
-  try {
-    return jobIdFor(objectFromEvent(report.event));
-  } catch {
-    return undefined;
-  }
-}
 
 function seconds(ms: number): string {
   return `${Math.round(ms / 1000)}s`;

@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutionListener, ExecutionReport, ExecutionUpdate } from '@imgflow/local-runtime';
 import { jobIdFor, objectFromEvent } from '@imgflow/pipeline';
-import { jobIdOfReport } from '../commands/run.js';
+import { jobIdOfReport } from '../executions.js';
 
 /** One event of an execution, `at` milliseconds after it started. */
 export interface HistoryEvent {
