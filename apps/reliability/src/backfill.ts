@@ -182,7 +182,7 @@ export async function runBackfillScenario(images: number, concurrency = 3): Prom
           problems.push(`${file.key}: ${records.length} records`);
         }
         if (!record || !TERMINAL_STATUSES.includes(record.status)) {
-          problems.push(`${file.key}: ${record ? `left ${record.status}` : 'no record'}`);
+          problems.push(`${file.key}: ${record ? `left ${record.status} (owner ${record.executionId}, updated ${record.updatedAt}, lease ${record.leaseExpiresAt ?? '-'}, attempts ${record.attempts}; killed run pid ${pid})` : 'no record'}`);
           continue;
         }
         byStatus[record.status] = (byStatus[record.status] ?? 0) + 1;

@@ -1,5 +1,5 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Placeholder } from '@imgflow/image-core';
 import { AccessDeniedError, LedgerUnavailableError, isTransientAwsError } from './errors.js';
 import type { ObjectRef } from './keys.js';
@@ -510,18 +510,10 @@ export class JobLedger {
    */
   async releaseClaims(now: Date): Promise<string[]> {
     const released: string[] = [];
-    // Whichever of the two index partitions names a job, its status is read consistently: after
-    // a kill, dynalite can hold a job whose index entry still says PENDING while the job itself
-    // is PROCESSING (it writes the item and its index entries separately), and listByStatus
-    // would leave it out of both.
-    const candidates = await Promise.all(
-      (['PENDING', 'PROCESSING'] as const).flatMap((status) =>
-        Array.from({ length: STATUS_SHARDS }, (_, shard) => this.queryKeys(STATUS_INDEX, 'statusShard', `${status}#${shard}`, 1000)),
-      ),
-    );
-    const active = (await this.getMany([...new Set(candidates.flat().map((entry) => entry.jobId))])).filter(
-      (record) => record.status === 'PENDING' || record.status === 'PROCESSING',
-    );
+    // The table itself, read consistently, not the status index: dynalite writes a job's index
+    // entries (the old one removed, the new one added) and the job as separate steps, so a run
+    // killed between them leaves a job the index does not show under its status.
+    const active = await this.scanActive();
     for (const record of active) {
       try {
         await this.dynamo.send(
@@ -548,6 +540,34 @@ export class JobLedger {
       }
     }
     return released;
+  }
+
+  /**
+   * Every PENDING/PROCESSING job, by a consistent Scan of the table: only for a runner that owns
+   * the table alone and keeps it small (the local runtime at start-up). Content claims are left out.
+   */
+  private async scanActive(): Promise<JobRecord[]> {
+    const found: JobRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    try {
+      do {
+        const response = await this.dynamo.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            ConsistentRead: true,
+            FilterExpression: '#status = :pending OR #status = :processing',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':pending': 'PENDING', ':processing': 'PROCESSING' },
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        found.push(...((response.Items ?? []) as JobRecord[]));
+        start = response.LastEvaluatedKey;
+      } while (start);
+    } catch (error) {
+      throw this.translate(error, 'release');
+    }
+    return found;
   }
 
   /**
