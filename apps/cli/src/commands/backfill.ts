@@ -145,11 +145,19 @@ function displayPath(path: string, cwd: string): string {
 async function madeWithAnotherRecipe(ledger: JobLedger, items: readonly ListedObject[], recipe: string): Promise<ListedObject[]> {
   const changed: ListedObject[] = [];
   for (const item of items) {
-    const records = (await ledger.listBySourceKey(item.Key)).filter((record) => record.etag === plainEtag(item.Etag));
-    const latest = records.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+    const latest = await latestJobOf(ledger, item);
     if (latest?.status === 'SUCCEEDED' && latest.recipe !== recipe) changed.push(item);
   }
   return changed;
+}
+
+/**
+ * A listed object's latest job, by key and ETag: in a versioned bucket the job id also holds the
+ * version, which a listing does not give.
+ */
+async function latestJobOf(ledger: JobLedger, item: ListedObject): Promise<JobRecord | undefined> {
+  const records = (await ledger.listBySourceKey(item.Key)).filter((record) => record.etag === plainEtag(item.Etag));
+  return records.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
 }
 
 function plainEtag(etag: string): string {
@@ -409,9 +417,7 @@ async function dryRunLocal(source: BackfillSource, dataDir: string, options: Bac
       recorded = new Map();
       try {
         for (const item of items) {
-          // By key and ETag: in a versioned bucket the job id also holds the version, which a listing does not give.
-          const records = (await handle.ledger.listBySourceKey(item.Key)).filter((record) => record.etag === plainEtag(item.Etag));
-          const record = records.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+          const record = await latestJobOf(handle.ledger, item);
           if (record) recorded.set(item.Key, record);
         }
       } finally {
