@@ -83,6 +83,7 @@ export async function optimize(input: OptimizeInput, deps: StepDeps): Promise<Op
         bytes: output.bytes,
         ...(sha256 ? { sha256 } : {}),
         ...(fingerprint ? { fingerprint } : {}),
+        ...(output.autoQuality ? { autoQuality: output.autoQuality } : {}),
       };
     });
     const outputs = inRecipeOrder(recipe.renditions, [...(job.rerender?.kept ?? []), ...made]);

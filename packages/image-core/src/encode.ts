@@ -1,5 +1,5 @@
 import type { Sharp } from 'sharp';
-import { toImageError } from './errors.js';
+import { InvalidOptionError, toImageError } from './errors.js';
 import { FILE_EXTENSIONS, MEDIA_TYPES, type OutputFormat } from './formats.js';
 import { type Rights, applyMetadata } from './metadata.js';
 import type { Encoding, MetadataKeep } from './recipe.js';
@@ -25,10 +25,22 @@ export interface EncodeOptions {
   background?: string;
 }
 
+/**
+ * A format's encoder quality. 'auto' must have been resolved to a number by chooseQualities
+ * (quality.ts) before anything is encoded.
+ */
+export function fixedQuality(encoding: Encoding, format: 'jpeg' | 'webp' | 'avif'): number {
+  const { quality } = encoding[format];
+  // A caller's defect, not the image's: permanent, so the workflow does not retry it.
+  if (quality === 'auto') throw new InvalidOptionError(`The ${format} quality is 'auto': chooseQualities() resolves it before encoding`);
+  return quality;
+}
+
 function withEncoder(pipeline: Sharp, format: OutputFormat, encoding: Encoding, palette: boolean): Sharp {
   switch (format) {
     case 'jpeg': {
-      const { quality, progressive, mozjpeg } = encoding.jpeg;
+      const { progressive, mozjpeg } = encoding.jpeg;
+      const quality = fixedQuality(encoding, 'jpeg');
       if (mozjpeg && !progressive) {
         // sharp's mozjpeg preset turns on scan optimisation, which forces progressive output:
         // keep the rest of the preset and leave scans alone.
@@ -37,10 +49,10 @@ function withEncoder(pipeline: Sharp, format: OutputFormat, encoding: Encoding, 
       return pipeline.jpeg({ quality, progressive, mozjpeg, optimiseCoding: true });
     }
     case 'webp':
-      return pipeline.webp({ quality: encoding.webp.quality, effort: encoding.webp.effort, lossless: encoding.webp.lossless });
+      return pipeline.webp({ quality: fixedQuality(encoding, 'webp'), effort: encoding.webp.effort, lossless: encoding.webp.lossless });
     case 'avif':
       return pipeline.avif({
-        quality: encoding.avif.quality,
+        quality: fixedQuality(encoding, 'avif'),
         effort: encoding.avif.effort,
         chromaSubsampling: encoding.avif.chromaSubsampling,
       });

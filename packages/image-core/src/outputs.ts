@@ -5,7 +5,7 @@ import { ANIMATED_OUTPUT_FORMATS, type OutputFormat } from './formats.js';
 import { DEFAULT_LIMITS, type ImageLimits } from './limits.js';
 import { type Rights, originalRights } from './metadata.js';
 import { type Recipe, type Rendition, formatsFor } from './recipe.js';
-import { type OriginalFacts, type RenderedOutput, canPassThrough, renderAnimated } from './render.js';
+import { type OriginalFacts, type RenderedOutput, canPassThrough, qualityOf, renderAnimated, resolveQualities } from './render.js';
 import type { WorkingImage } from './working.js';
 
 /** One stored intermediate as the encoder reads it: a bundle from renderBundle and its aliases. */
@@ -75,26 +75,39 @@ export async function encodeOutputs(bundles: readonly IntermediateBundle[], fact
   }
   const animate = animates(recipe, facts);
   const rights: Rights = original ? await originalRights(original, recipe) : {};
-  const encodings = new Map<string, Promise<EncodedImage>>();
-
-  const produce = async (rendition: Rendition, format: OutputFormat): Promise<RenderedOutput> => {
+  const imageOf = (rendition: Rendition): { entry: string; image: WorkingImage } => {
     const entry = entryFor.get(rendition.name);
     const image = entry ? images.get(entry) : undefined;
     if (!entry || !image) throw new Error(`No intermediate holds the rendition "${rendition.name}"`);
+    return { entry, image };
+  };
+  // 'auto' qualities are chosen once per image, on the smallest and largest renditions' pixels.
+  const { encoding, choices } = await resolveQualities(
+    recipe,
+    (rendition) => imageOf(rendition).image,
+    async (rendition) => imageOf(rendition).image,
+  );
+  const encodings = new Map<string, Promise<EncodedImage>>();
+
+  const produce = async (rendition: Rendition, format: OutputFormat): Promise<RenderedOutput> => {
+    const { entry, image } = imageOf(rendition);
+    const quality = qualityOf(choices, format);
     let output: RenderedOutput;
     if (animate && original && rendition.filters.length === 0 && ANIMATED_OUTPUT_FORMATS.includes(format)) {
-      output = await renderAnimated(original, facts, rendition, recipe, limits);
+      output = { ...(await renderAnimated(original, facts, rendition, encoding, limits)), ...quality };
     } else {
       const cacheKey = `${entry}|${format}`;
       let pending = encodings.get(cacheKey);
       if (!pending) {
-        pending = encode(image, format, { encoding: recipe.encoding, keep: recipe.metadata.keep, rights, background: rendition.background });
+        pending = encode(image, format, { encoding, keep: recipe.metadata.keep, rights, background: rendition.background });
         encodings.set(cacheKey, pending);
       }
-      output = { ...(await pending), rendition: rendition.name, passthrough: false, animated: false };
+      output = { ...(await pending), rendition: rendition.name, passthrough: false, animated: false, ...quality };
     }
     if (canPassThrough(facts, rendition, output)) {
-      output = { ...output, data: original ?? Buffer.alloc(0), bytes: facts.bytes, passthrough: true };
+      // The original stands in: no quality was chosen for it.
+      const { autoQuality: _unused, ...encoded } = output;
+      output = { ...encoded, data: original ?? Buffer.alloc(0), bytes: facts.bytes, passthrough: true };
     }
     await options.onOutput?.(output);
     return output;

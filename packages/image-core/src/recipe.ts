@@ -90,11 +90,20 @@ export const RenditionSchema = z
 export type Rendition = z.output<typeof RenditionSchema>;
 export type RenditionInput = z.input<typeof RenditionSchema>;
 
+/**
+ * A fixed encoder quality, or 'auto': the lowest quality whose encoding scores at least
+ * `target` on the perceptual metric (quality.ts, docs/auto-quality.md).
+ */
+const Quality = (fixed: number) => z.union([z.number().int().min(1).max(100), z.literal('auto')]).default(fixed);
+/** The score an 'auto' quality must reach (SSIM, 0–1); default AUTO_QUALITY.targets of the format. */
+const Target = z.number().min(0.5).max(0.999).optional();
+
 export const EncodingSchema = z
   .object({
     jpeg: z
       .object({
-        quality: z.number().int().min(1).max(100).default(80),
+        quality: Quality(80),
+        target: Target,
         progressive: z.boolean().default(true),
         mozjpeg: z.boolean().default(true),
       })
@@ -102,7 +111,8 @@ export const EncodingSchema = z
       .default({ quality: 80, progressive: true, mozjpeg: true }),
     webp: z
       .object({
-        quality: z.number().int().min(1).max(100).default(80),
+        quality: Quality(80),
+        target: Target,
         effort: z.number().int().min(0).max(6).default(4),
         lossless: z.boolean().default(false),
       })
@@ -110,7 +120,8 @@ export const EncodingSchema = z
       .default({ quality: 80, effort: 4, lossless: false }),
     avif: z
       .object({
-        quality: z.number().int().min(1).max(100).default(50),
+        quality: Quality(50),
+        target: Target,
         /** 0 (fastest) to 9 (smallest). The dominant cost of the whole pipeline: 2 is ~6× faster than libvips' default 4. */
         effort: z.number().int().min(0).max(9).default(2),
         chromaSubsampling: z.enum(['4:2:0', '4:4:4']).default('4:2:0'),

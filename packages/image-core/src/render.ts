@@ -1,5 +1,5 @@
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
-import { type EncodedImage, encode } from './encode.js';
+import { type EncodedImage, encode, fixedQuality } from './encode.js';
 import { type Assets, applyFilters } from './filters.js';
 import { ANIMATED_OUTPUT_FORMATS, FILE_EXTENSIONS, MEDIA_TYPES, type OutputFormat, sniffSignature } from './formats.js';
 import { openHeic } from './heic.js';
@@ -8,7 +8,8 @@ import { validateImage } from './validate.js';
 import { originalRights } from './metadata.js';
 import { type Placeholder, placeholder } from './placeholder.js';
 import { DECODE_FAIL_ON, type ImageInfo, decodeFailure } from './probe.js';
-import { type Recipe, type Rendition, formatsFor } from './recipe.js';
+import { AUTO_FORMATS, type QualityChoice, type ResolvedQualities, chooseQualities } from './quality.js';
+import { type Encoding, type Recipe, type Rendition, formatsFor } from './recipe.js';
 import { type RenditionGeometry, type Size, renditionSize, resizeOptions, sharedDecodeSize } from './resize.js';
 import { type WorkingImage, capture, open } from './working.js';
 
@@ -78,6 +79,8 @@ export interface RenderedOutput extends EncodedImage {
    */
   passthrough: boolean;
   animated: boolean;
+  /** How an 'auto' quality was chosen for this output's format (quality.ts); absent for fixed qualities. */
+  autoQuality?: QualityChoice;
 }
 
 export interface RenderOptions {
@@ -132,14 +135,18 @@ export function canPassThrough(original: OriginalFacts, rendition: Rendition, ou
   );
 }
 
-/** Animated WebP straight from the original: every frame resized. One extra decode per output. */
-export async function renderAnimated(input: Buffer, original: Size, rendition: Rendition, recipe: Recipe, limits: ImageLimits): Promise<RenderedOutput> {
+/**
+ * Animated WebP straight from the original: every frame resized. One extra decode per output.
+ * `encoding` has its qualities resolved (chooseQualities); an 'auto' WebP quality chosen on
+ * the still renditions applies to the frames.
+ */
+export async function renderAnimated(input: Buffer, original: Size, rendition: Rendition, encoding: Encoding, limits: ImageLimits): Promise<RenderedOutput> {
   const format: OutputFormat = 'webp';
   try {
     const options = resizeOptions(original, rendition);
     const { data, info: out } = await (await openOriginal(input, original, limits, true))
       .resize(options)
-      .webp({ quality: recipe.encoding.webp.quality, effort: recipe.encoding.webp.effort, loop: 0 })
+      .webp({ quality: fixedQuality(encoding, 'webp'), effort: encoding.webp.effort, loop: 0 })
       .toBuffer({ resolveWithObject: true });
     return {
       rendition: rendition.name,
@@ -156,6 +163,33 @@ export async function renderAnimated(input: Buffer, original: Size, rendition: R
   } catch (error) {
     throw decodeFailure(error, `Encoding animated ${rendition.name}`, input);
   }
+}
+
+type QualityChoices = ResolvedQualities['choices'];
+
+/** An output's quality choice, to spread into it (nothing for a fixed quality). */
+export function qualityOf(choices: QualityChoices, format: OutputFormat): { autoQuality?: QualityChoice } {
+  const choice = (choices as Partial<Record<OutputFormat, QualityChoice>>)[format];
+  return choice ? { autoQuality: choice } : {};
+}
+
+/**
+ * Resolves the recipe's 'auto' qualities for one image (chooseQualities), searching on proxies
+ * of its smallest and largest renditions (by the size each comes out at). Without an 'auto' quality nothing
+ * is searched.
+ */
+export async function resolveQualities(
+  recipe: Recipe,
+  sizeOf: (rendition: Rendition) => Size,
+  imageOf: (rendition: Rendition) => Promise<WorkingImage>,
+): Promise<ResolvedQualities> {
+  const auto = AUTO_FORMATS.some((format) => recipe.encoding[format].quality === 'auto');
+  const area = (rendition: Rendition) => sizeOf(rendition).width * sizeOf(rendition).height;
+  const bySize = [...recipe.renditions].sort((a, b) => area(a) - area(b));
+  const [smallest, largest] = [bySize[0], bySize[bySize.length - 1]];
+  if (!auto || !smallest || !largest) return { encoding: recipe.encoding, choices: {} };
+  const [small, large] = await Promise.all([imageOf(smallest), imageOf(largest)]);
+  return chooseQualities({ smallest: small, largest: large }, recipe.encoding, { background: smallest.background });
 }
 
 /**
@@ -175,33 +209,39 @@ export async function render(input: Buffer, recipe: Recipe, options: RenderOptio
   const facts: OriginalFacts = { format: info.format, width: info.width, height: info.height, bytes: info.bytes, clean: isCleanOriginal(info) };
   // Renditions that come out identical (e.g. 1024 and 2048 wide from a 600 px original) are rendered and encoded once.
   const renditionsByLook = new Map<string, Promise<WorkingImage>>();
-  const encodedByLook = new Map<string, Promise<EncodedImage>>();
-  const outputs: RenderedOutput[] = [];
-  for (const rendition of recipe.renditions) {
+  const imageOf = (rendition: Rendition): Promise<WorkingImage> => {
     const look = lookOf(info, rendition);
     let image = renditionsByLook.get(look);
     if (!image) {
       image = renderRendition(decoded, info, rendition, options.assets);
       renditionsByLook.set(look, image);
     }
-    const rendered = await image;
+    return image;
+  };
+  const { encoding, choices } = await resolveQualities(recipe, (rendition) => renditionSize(info, rendition), imageOf);
+  const encodedByLook = new Map<string, Promise<EncodedImage>>();
+  const outputs: RenderedOutput[] = [];
+  for (const rendition of recipe.renditions) {
+    const look = lookOf(info, rendition);
+    const rendered = await imageOf(rendition);
     const encoded = await Promise.all(
       formatsFor(recipe, rendition).map(async (format): Promise<RenderedOutput> => {
+        const quality = qualityOf(choices, format);
         if (animate && rendition.filters.length === 0 && ANIMATED_OUTPUT_FORMATS.includes(format)) {
           if (options.counter) options.counter.originalDecodes += 1;
-          return renderAnimated(input, info, rendition, recipe, limits);
+          return { ...(await renderAnimated(input, info, rendition, encoding, limits)), ...quality };
         }
         const key = `${look}|${format}`;
         let pending = encodedByLook.get(key);
         if (!pending) {
-          pending = encode(rendered, format, { encoding: recipe.encoding, keep: recipe.metadata.keep, rights, background: rendition.background });
+          pending = encode(rendered, format, { encoding, keep: recipe.metadata.keep, rights, background: rendition.background });
           encodedByLook.set(key, pending);
         }
         const output = await pending;
         if (canPassThrough(facts, rendition, output)) {
           return { ...output, data: input, bytes: input.length, rendition: rendition.name, passthrough: true, animated: false };
         }
-        return { ...output, rendition: rendition.name, passthrough: false, animated: false };
+        return { ...output, rendition: rendition.name, passthrough: false, animated: false, ...quality };
       }),
     );
     outputs.push(...encoded);

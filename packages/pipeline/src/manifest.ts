@@ -34,6 +34,20 @@ export const ManifestOutputSchema = z.object({
   height: Dimension,
   /** Hex sha256 of the stored bytes. */
   sha256: Sha256,
+  /**
+   * Present when the recipe's quality for the format is 'auto': the encoder quality chosen for
+   * this image and its perceptual score (docs/auto-quality.md).
+   */
+  autoQuality: z
+    .object({
+      quality: z.number().int().min(1).max(100),
+      /** The score of that quality on the search's proxy; `met` is false when no quality of the range reached `target`. */
+      score: z.number().min(-1).max(1),
+      target: z.number().min(0.5).max(0.999),
+      metric: z.literal('ssim'),
+      met: z.boolean(),
+    })
+    .optional(),
 });
 
 export const ManifestRenditionSchema = z.object({
@@ -202,6 +216,11 @@ function picturesOf(renditions: readonly ImageManifest['renditions'][number][], 
   });
 }
 
+/** What the manifest says of an 'auto' quality (the search's trial count stays in the ledger). */
+function autoQualityOf(choice: NonNullable<OutputRecord['autoQuality']>): NonNullable<ManifestOutput['autoQuality']> {
+  return { quality: choice.quality, score: choice.score, target: choice.target, metric: choice.metric, met: choice.met };
+}
+
 /**
  * The manifest of a finished job, from its output records (each with the sha256 of its stored
  * bytes). Renditions in recipe order, their outputs in the order recorded. Throws when an
@@ -232,6 +251,7 @@ export function buildManifest(input: ManifestInput): ImageManifest {
           width: output.width,
           height: output.height,
           sha256: output.sha256,
+          ...(output.autoQuality ? { autoQuality: autoQualityOf(output.autoQuality) } : {}),
         };
       }),
     };

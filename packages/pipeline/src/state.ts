@@ -1,4 +1,4 @@
-import type { OutputFormat, Placeholder } from '@imgflow/image-core';
+import type { OutputFormat, Placeholder, QualityChoice } from '@imgflow/image-core';
 import type { ObjectRef } from './keys.js';
 
 /**
@@ -62,6 +62,8 @@ export interface OutputRecord {
   sha256?: string;
   /** renditionFingerprint of the rendition's definition that made it (absent in records older than re-renders). */
   fingerprint?: string;
+  /** How the quality was chosen when the recipe's quality for the format is 'auto' (image-core quality.ts). */
+  autoQuality?: QualityChoice;
 }
 
 export interface Rejection {

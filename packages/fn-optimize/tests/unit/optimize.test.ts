@@ -146,6 +146,42 @@ describe('OptimizeImage', () => {
     ]);
   });
 
+  it("records how each 'auto' quality was chosen, in the output records and (without the trial count) in the manifest", async () => {
+    const { deps, optimize } = await setUp({
+      formats: ['avif', 'webp', 'jpeg'],
+      encoding: { jpeg: { quality: 'auto' }, webp: { quality: 'auto', target: 0.95 }, avif: { quality: 40 } },
+      renditions: [
+        { name: 'sm', width: 320 },
+        { name: 'md', width: 800 },
+        { name: 'grey', width: 400, filters: [{ type: 'grayscale' }] },
+      ],
+    });
+    const result = await optimize();
+    expect(result.outputs).toHaveLength(9);
+    const choice = (format: string) => result.outputs.find((output) => output.format === format)?.autoQuality;
+    expect(choice('jpeg')).toEqual({ quality: expect.any(Number), score: expect.any(Number), target: 0.92, metric: 'ssim', met: expect.any(Boolean), trials: expect.any(Number) });
+    expect(choice('webp')).toMatchObject({ target: 0.95, metric: 'ssim' });
+    for (const output of result.outputs) {
+      if (output.format === 'avif') expect(output, output.key).not.toHaveProperty('autoQuality');
+      // One choice per image and format: every rendition of the format has it.
+      else expect(output.autoQuality, output.key).toEqual(choice(output.format));
+    }
+    const manifest = ImageManifestSchema.parse(JSON.parse(deps.s3.object(deps.config.outputBucket, result.manifestKey)?.body.toString('utf8') ?? ''));
+    const listed = manifest.renditions.flatMap((rendition) => rendition.outputs);
+    expect(listed).toHaveLength(9);
+    for (const output of listed) {
+      const record = result.outputs.find((candidate) => candidate.key === output.key);
+      if (!record?.autoQuality) {
+        expect(output, output.key).not.toHaveProperty('autoQuality');
+        continue;
+      }
+      const { trials: _trials, ...chosen } = record.autoQuality;
+      expect(output.autoQuality, output.key).toEqual(chosen);
+    }
+    // The records are what the ledger and the notification carry: plain JSON, nothing lost on the way.
+    expect(JSON.parse(JSON.stringify(result.outputs))).toEqual(result.outputs);
+  });
+
   it('reads the original when the recipe keeps copyright, and writes the rights into the outputs', async () => {
     const tagged = await sharp(photo)
       .jpeg({ quality: 90 })

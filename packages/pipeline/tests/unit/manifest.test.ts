@@ -166,3 +166,44 @@ describe('manifest helpers', () => {
     expect(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8'))).toEqual(manifestJsonSchema());
   });
 });
+
+describe('buildManifest: auto quality', () => {
+  const choice = { quality: 63, score: 0.9312, target: 0.92, metric: 'ssim' as const, met: true, trials: 3 };
+
+  it("lists an output's auto quality without the search's trial count, and stays schema-valid", () => {
+    const input = setUp({ formats: ['jpeg'], encoding: { jpeg: { quality: 'auto' } }, renditions: [{ name: 'sm', width: 320 }] }, DEFAULT_SIZES, { rendition: 'sm', autoQuality: choice });
+    const manifest = buildManifest(input);
+    expect(ImageManifestSchema.parse(manifest)).toEqual(manifest);
+    expect(manifest.renditions[0]?.outputs[0]?.autoQuality).toEqual({ quality: 63, score: 0.9312, target: 0.92, metric: 'ssim', met: true });
+  });
+
+  it('keeps a target that was not met, as it was recorded', () => {
+    const missed = { ...choice, quality: 95, score: 0.9012, met: false };
+    const input = setUp({ formats: ['jpeg'], encoding: { jpeg: { quality: 'auto', target: 0.95 } }, renditions: [{ name: 'sm', width: 320 }] }, DEFAULT_SIZES, { rendition: 'sm', autoQuality: { ...missed, target: 0.95 } });
+    const manifest = ImageManifestSchema.parse(buildManifest(input));
+    expect(manifest.renditions[0]?.outputs[0]?.autoQuality).toEqual({ quality: 95, score: 0.9012, target: 0.95, metric: 'ssim', met: false });
+  });
+
+  it('has no autoQuality key for an output without one', () => {
+    const input = setUp({ formats: ['jpeg', 'webp'], renditions: [{ name: 'sm', width: 320 }] }, DEFAULT_SIZES);
+    input.outputs = input.outputs.map((output) => (output.format === 'webp' ? { ...output, autoQuality: { ...choice, target: 0.95 } } : output));
+    const manifest = buildManifest(input);
+    const [jpeg, webp] = manifest.renditions[0]?.outputs ?? [];
+    expect(jpeg?.format).toBe('jpeg');
+    expect(Object.keys(jpeg ?? {})).not.toContain('autoQuality');
+    expect(JSON.parse(JSON.stringify(manifest)).renditions[0].outputs[0]).not.toHaveProperty('autoQuality');
+    expect(webp?.autoQuality).toMatchObject({ quality: 63, target: 0.95 });
+  });
+
+  it.each([
+    ['a quality out of range', { quality: 0 }],
+    ['another metric', { metric: 'butteraugli' }],
+    ['no met', { met: undefined }],
+  ])('refuses a manifest whose autoQuality has %s', (_what, change) => {
+    const input = setUp({ formats: ['jpeg'], encoding: { jpeg: { quality: 'auto' } }, renditions: [{ name: 'sm', width: 320 }] }, DEFAULT_SIZES, { rendition: 'sm', autoQuality: choice });
+    const manifest = buildManifest(input);
+    const [rendition] = manifest.renditions;
+    const broken = { ...manifest, renditions: [{ ...rendition, outputs: [{ ...rendition?.outputs[0], autoQuality: { ...rendition?.outputs[0]?.autoQuality, ...change } }] }] };
+    expect(ImageManifestSchema.safeParse(broken).success).toBe(false);
+  });
+});
