@@ -9,6 +9,7 @@ import { DEFAULT_RECIPE } from '@imgflow/image-core';
 import sharp from 'sharp';
 import { type BenchResult, runBench } from './bench.js';
 import { measureHeic } from './heic.js';
+import { measureAutoQuality, renderAutoQuality } from './auto-quality.js';
 import { FULL_CORPUS, QUICK_CORPUS, loadCorpus } from './corpus.js';
 import { renderReport } from './report.js';
 import { type ImageMagick, locateImageMagick } from './variants/imagemagick.js';
@@ -115,6 +116,8 @@ async function main(): Promise<number> {
   // HEIC: 12 MP (an iPhone's size) in a full run, 2 MP in --quick.
   const [heicWidth, heicHeight] = quick ? [1632, 1224] : [4032, 3024];
   result.heic = await measureHeic({ recipe, repetitions, width: heicWidth, height: heicHeight, install: !quick, log });
+  // Auto-quality against the fixed defaults: imgflow's image code and the floor, every output scored (at most 2 repetitions: it renders each image 4 times).
+  const autoQuality = await measureAutoQuality({ corpus, recipe, repetitions: Math.min(repetitions, 2), log });
   result.machine = {
     nproc: availableParallelism(),
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
@@ -127,7 +130,7 @@ async function main(): Promise<number> {
     imagemagick: imagemagick?.version ?? null,
   };
   await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(out, `${JSON.stringify({ ...result, autoQuality }, null, 2)}\n`);
   if (result.mode === 'full' && values.out === undefined) {
     // The committed reference: what `imgflow backfill --dry-run` prices with on a clone that never ran the bench.
     const reference = resolve(root, REFERENCE_RESULT);
@@ -136,6 +139,8 @@ async function main(): Promise<number> {
   }
   console.log('');
   console.log(renderReport(result));
+  console.log('');
+  console.log(renderAutoQuality(autoQuality));
   console.log(`\n${result.mode} run took ${result.durationSeconds.toFixed(0)} s; results: ${out}`);
   return 0;
 }

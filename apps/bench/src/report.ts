@@ -30,7 +30,23 @@ function spread(values: number[], format: (value: number) => string = String): s
 
 export function timingTable(result: BenchResult): string {
   return table(
-    ['variant', 'p50 s/img', 'p95 s/img', 'CPU ms/img', 'emulators CPU ms/img', 'img/s c1', 'img/s c2', 'peak RSS MiB', 'CPU ×floor', 'wall ×floor', 'CPU ×naive', 'wall ×naive'],
+    [
+      'variant',
+      'p50 s/img',
+      'p95 s/img',
+      'CPU ms/img',
+      'handler CPU ms/img (Lambda)',
+      'engine CPU ms/img',
+      'emulators CPU ms/img',
+      'img/s c1',
+      'img/s c2',
+      'peak RSS MiB',
+      'CPU ×floor',
+      'handler CPU ×floor',
+      'wall ×floor',
+      'CPU ×naive',
+      'wall ×naive',
+    ],
     present(result).map((name) => {
       const summary = result.variants[name];
       if (!summary) return [name];
@@ -41,17 +57,39 @@ export function timingTable(result: BenchResult): string {
         fixed(summary.wallMs.p50 / 1000),
         fixed(summary.wallMs.p95 / 1000),
         fixed(summary.cpuMsPerImage, 0),
+        fixed(summary.handlerCpuMsPerImage, 0),
+        fixed(summary.engineCpuMsPerImage, 0),
         fixed(summary.serviceCpuMsPerImage, 0),
         fixed(summary.imagesPerSecond.c1),
         fixed(summary.imagesPerSecond.c2),
         fixed(summary.peakRssMiB, 0),
         ratio(floor?.cpu.ofTotals),
+        ratio(floor?.handlerCpu?.ofTotals),
         ratio(floor?.wall.ofTotals),
         ratio(naive?.cpu.ofTotals),
         ratio(naive?.wall.ofTotals),
       ];
     }),
   );
+}
+
+/**
+ * Per Task state, what Lambda bills (duration and CPU per invocation), then the engine and the
+ * emulators apart: where each variant's CPU per image goes.
+ */
+export function stateTable(result: BenchResult): string {
+  const rows: string[][] = [];
+  for (const name of present(result)) {
+    const summary = result.variants[name];
+    if (!summary || Object.keys(summary.states).length === 0) continue;
+    for (const [state, figures] of Object.entries(summary.states)) {
+      rows.push([name, state, fixed(figures.perImage, 1), fixed(figures.ms, 0), fixed(figures.cpuMs, 0), fixed(figures.cpuMsPerImage, 0)]);
+    }
+    if (summary.overlapCpuMsPerImage) rows.push([name, '  of which Parallel overlap', '', '', '', fixed(summary.overlapCpuMsPerImage, 0)]);
+    if (summary.engineCpuMsPerImage !== null) rows.push([name, 'workflow engine (Step Functions)', '', '', '', fixed(summary.engineCpuMsPerImage, 0)]);
+    if (summary.serviceCpuMsPerImage !== null) rows.push([name, 'emulators (S3, DynamoDB, SNS)', '', '', '', fixed(summary.serviceCpuMsPerImage, 0)]);
+  }
+  return table(['variant', 'Task state', 'invocations/img', 'ms/invocation', 'CPU ms/invocation', 'CPU ms/img'], rows);
 }
 
 export function perImageTable(result: BenchResult): string {
@@ -176,6 +214,8 @@ export function renderReport(result: BenchResult): string {
   return [
     `Time and CPU per image (${result.corpus.length} images × ${result.repetitions} repetition(s); ratios pair by pair: same image, same repetition)`,
     timingTable(result),
+    'Where the CPU goes, per Task state (Lambda bills the handlers; the engine and emulators are AWS services, apart)',
+    stateTable(result),
     'Median wall time per image (s)',
     perImageTable(result),
     'Exact counters per image (a range when they differ between images; bytes are means)',

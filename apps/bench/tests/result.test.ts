@@ -32,12 +32,45 @@ describe('the JSON result', () => {
     expect(Object.keys(json.variants).sort()).toEqual(['floor', 'imgflow', 'naive']);
     for (const summary of Object.values(json.variants)) {
       expect(Object.keys(summary).sort()).toEqual(
-        ['baselineRssMiB', 'cpuMethod', 'cpuMsPerImage', 'failures', 'images', 'imagesPerSecond', 'name', 'peakRssMiB', 'peakRssMiBAtC2', 'rssMethod', 'runs', 'serviceCpuMsPerImage', 'wallMs'].sort(),
+        [
+          'baselineRssMiB',
+          'cpuMethod',
+          'cpuMsPerImage',
+          'engineCpuMsPerImage',
+          'failures',
+          'handlerCpuMsPerImage',
+          'images',
+          'imagesPerSecond',
+          'name',
+          'overlapCpuMsPerImage',
+          'peakRssMiB',
+          'peakRssMiBAtC2',
+          'rssMethod',
+          'runs',
+          'serviceCpuMsPerImage',
+          'states',
+          'wallMs',
+        ].sort(),
       );
       expect(summary.runs).toBe(1);
       expect(summary.failures).toBe(0);
     }
     expect(json.runs).toHaveLength(3);
+    // What Lambda bills, per Task state; the engine apart; the floor is one function doing everything.
+    const imgflow = json.variants.imgflow;
+    expect(Object.keys(imgflow?.states ?? {}).sort()).toEqual(['ApplyFilters', 'NotifySuccess', 'OptimizeImage', 'ResizeImage', 'ValidateImage']);
+    for (const state of Object.values(imgflow?.states ?? {})) expect(state.perImage).toBe(1);
+    expect(imgflow?.handlerCpuMsPerImage).toBeGreaterThan(0);
+    expect(imgflow?.engineCpuMsPerImage).toBeGreaterThanOrEqual(0);
+    expect((imgflow?.handlerCpuMsPerImage ?? 0) + (imgflow?.engineCpuMsPerImage ?? 0)).toBeCloseTo(imgflow?.cpuMsPerImage ?? 0, 6);
+    const stateCpu = Object.values(imgflow?.states ?? {}).reduce((total, state) => total + state.cpuMsPerImage, 0);
+    expect(stateCpu).toBeCloseTo(imgflow?.handlerCpuMsPerImage ?? 0, 6);
+    expect(json.variants.floor?.handlerCpuMsPerImage).toBe(json.variants.floor?.cpuMsPerImage);
+    expect(Object.keys(json.variants.floor?.states ?? {})).toEqual(['Floor']);
+    expect(json.variants.naive?.handlerCpuMsPerImage).toBeNull();
+    const run = json.runs.find((each) => each.variant === 'imgflow');
+    expect(run?.invocations?.map((call) => call.state).sort()).toEqual(['ApplyFilters', 'NotifySuccess', 'OptimizeImage', 'ResizeImage', 'ValidateImage']);
+    expect(json.ratios.vsFloor.imgflow?.handlerCpu?.pairs).toBe(1);
     expect(json.ratios.vsFloor.imgflow?.cpu.pairs).toBe(1);
     expect(json.ratios.vsNaive.imgflow?.wall.pairs).toBe(1);
     for (const variant of ['floor', 'imgflow', 'naive'] as const) {
@@ -53,15 +86,20 @@ describe('the JSON result', () => {
     }
     expect(json.targets.map((target) => target.id)).toEqual([
       'cpu-vs-floor',
+      'handler-cpu-vs-floor',
       'throughput-c1-vs-floor',
+      'issue15-throughput-c1-vs-floor',
       'throughput-c2-vs-floor',
       'cpu-vs-naive',
       'throughput-c1-vs-imagemagick',
+      'issue15-throughput-c1-vs-imagemagick',
       'throughput-c2-vs-imagemagick',
       'payload',
       'cost-express-vs-floor',
+      'issue15-cost-express-vs-floor',
       'cost-standard-vs-naive',
     ]);
+    expect(json.targets.find((target) => target.id === 'handler-cpu-vs-floor')?.pass).not.toBeNull();
     expect(json.targets.find((target) => target.id === 'payload')?.pass).toBe(true);
     // Not measured in this run: reported as such, never as a pass or a miss.
     expect(json.targets.find((target) => target.id === 'throughput-c1-vs-imagemagick')?.pass).toBeNull();
@@ -69,7 +107,7 @@ describe('the JSON result', () => {
 
   it('prints every table', () => {
     const text = renderReport(result);
-    for (const heading of ['Time and CPU per image', 'Exact counters per image', 'SSIM', 'Modeled AWS cost per million images', 'Targets']) expect(text).toContain(heading);
+    for (const heading of ['Time and CPU per image', 'Where the CPU goes, per Task state', 'Exact counters per image', 'SSIM', 'Modeled AWS cost per million images', 'Targets']) expect(text).toContain(heading);
   });
 
   it('rotates the variant order per image and repetition', () => {

@@ -73,7 +73,9 @@ export class Storage {
         }),
       );
       if (!response.Body) throw new StorageUnavailableError(`${describe(location)} returned no body`);
-      return Buffer.from(await response.Body.transformToByteArray());
+      // A view of the SDK's collected bytes, not a copy: a bundle is megabytes (see bench README).
+      const bytes = await response.Body.transformToByteArray();
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     } catch (error) {
       throw this.translate(error, location, 'read');
     }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import type { Recipe } from '@imgflow/image-core';
+import { AUTO_FORMATS, type Recipe, chooseQualities } from '@imgflow/image-core';
 import sharp, { type Sharp } from 'sharp';
 import type { SharpDecodeCounter } from '../counters.js';
 import type { OutputFile, RunRequest, RunResult, Variant } from './types.js';
@@ -28,15 +28,21 @@ export function floorSize(source: Size, rendition: Recipe['renditions'][number])
   return { width: Math.max(1, Math.round(source.width * scale)), height: Math.max(1, Math.round(source.height * scale)) };
 }
 
+/** A recipe's fixed encoder quality ('auto' is resolved before the floor encodes; the naive design has no search). */
+export function fixedQuality(quality: number | 'auto', format: string): number {
+  if (quality === 'auto') throw new Error(`The bench's floor and naive variants encode fixed qualities only; ${format} asks for 'auto'`);
+  return quality;
+}
+
 function encoderFor(pipeline: Sharp, format: string, recipe: Recipe): Sharp {
   const { avif, webp, jpeg, png } = recipe.encoding;
   switch (format) {
     case 'avif':
-      return pipeline.avif({ quality: avif.quality, effort: avif.effort, chromaSubsampling: avif.chromaSubsampling });
+      return pipeline.avif({ quality: fixedQuality(avif.quality, format), effort: avif.effort, chromaSubsampling: avif.chromaSubsampling });
     case 'webp':
-      return pipeline.webp({ quality: webp.quality, effort: webp.effort, lossless: webp.lossless });
+      return pipeline.webp({ quality: fixedQuality(webp.quality, format), effort: webp.effort, lossless: webp.lossless });
     case 'jpeg':
-      return pipeline.jpeg({ quality: jpeg.quality, progressive: jpeg.progressive, mozjpeg: jpeg.mozjpeg });
+      return pipeline.jpeg({ quality: fixedQuality(jpeg.quality, format), progressive: jpeg.progressive, mozjpeg: jpeg.mozjpeg });
     case 'png':
       return pipeline.png({ compressionLevel: png.compressionLevel });
     default:
@@ -54,7 +60,8 @@ interface RawImage {
 const rawInput = (image: RawImage) => ({ raw: { width: image.width, height: image.height, channels: image.channels } });
 
 /** Every output of the recipe from one original, with the least work. Exported for the tests and the worker. */
-export async function floorOutputs(input: Buffer, recipe: Recipe): Promise<OutputFile[]> {
+export async function floorOutputs(input: Buffer, asked: Recipe): Promise<OutputFile[]> {
+  let recipe = asked;
   const header = await sharp(input).metadata();
   const displayed = header.autoOrient ?? { width: header.width, height: header.height };
   const sizes = recipe.renditions.map((rendition) => ({ rendition, size: floorSize(displayed, rendition) }));
@@ -86,6 +93,15 @@ export async function floorOutputs(input: Buffer, recipe: Recipe): Promise<Outpu
     }
     return image;
   };
+  // 'auto' qualities: the same search as imgflow's (image-core chooseQualities), on its smallest and largest renditions' pixels.
+  const smallest = sizes.reduce((a, b) => (b.size.width * b.size.height < a.size.width * a.size.height ? b : a));
+  if (AUTO_FORMATS.some((format) => recipe.encoding[format].quality === 'auto')) {
+    const [small, large] = await Promise.all([derive(smallest.size), derive(largest)]);
+    const resolved = await chooseQualities({ smallest: { kind: 'raw', ...small }, largest: { kind: 'raw', ...large } }, recipe.encoding, {
+      background: smallest.rendition.background,
+    });
+    recipe = { ...recipe, encoding: resolved.encoding };
+  }
   const encoded = new Map<string, Promise<Buffer>>();
   const jobs = sizes.flatMap(({ rendition, size }) =>
     (rendition.formats ?? recipe.formats).map(async (format): Promise<OutputFile> => {
@@ -127,6 +143,8 @@ export class FloorVariant implements Variant {
     return {
       wallMs,
       cpuMs: (used.user + used.system) / 1000,
+      // One function does everything: all of its CPU is billed.
+      handlerCpuMs: (used.user + used.system) / 1000,
       counters: {
         originalDecodes: this.decodes.originalDecodes,
         totalDecodes: this.decodes.totalDecodes,
@@ -149,7 +167,7 @@ export class FloorVariant implements Variant {
         requests: {},
       },
       outputs: request.keepOutputs ? outputs : outputs.map(({ data: _data, ...output }) => output),
-      lambda: [{ role: 'floor', ms: wallMs }],
+      lambda: [{ role: 'floor', state: 'Floor', ms: wallMs, cpuMs: (used.user + used.system) / 1000 }],
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
     };
   }

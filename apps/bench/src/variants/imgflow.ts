@@ -7,9 +7,10 @@ import { type EmulatorProcess, LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION, L
 import { type Job, type OptimizeResult, contentClaimKey, jobIdFor, jobsTableDefinition, objectCreatedFromRecord } from '@imgflow/pipeline';
 import { RequestCounter, type SharpDecodeCounter } from '../counters.js';
 import { DynamoMeter } from '../dynamodb.js';
+import { InvocationMeter } from '../invocations.js';
 import { processCpuMs } from '../proc.js';
 import type { BenchImage } from '../corpus.js';
-import type { LambdaCall, LambdaRole, OutputFile, RunRequest, RunResult, Variant } from './types.js';
+import type { LambdaRole, OutputFile, RunRequest, RunResult, Variant } from './types.js';
 
 /** Task state → the Lambda function it invokes (its memory size comes from the Terraform defaults). */
 export const IMGFLOW_ROLES: Record<string, LambdaRole> = {
@@ -20,6 +21,12 @@ export const IMGFLOW_ROLES: Record<string, LambdaRole> = {
   NotifySuccess: 'notify',
   NotifyError: 'notify',
 };
+
+function roleOf(state: string): LambdaRole {
+  const role = IMGFLOW_ROLES[state];
+  if (!role) throw new Error(`The Task state ${state} invokes no function the cost model knows`);
+  return role;
+}
 
 export const MEDIA_TYPES: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 
@@ -53,17 +60,19 @@ export function benchKey(request: { image: BenchImage; runId: string }, prefix: 
  * aws-local-stepfunctions and the real handlers (LocalStack). The original is uploaded with
  * the stack's own uploader client (not counted), then the workflow runs for its Object
  * Created event. Counters come from the ExecutionReport and from middleware on the handlers'
- * clients; handler durations from the execution's state events.
+ * clients; each handler's duration and CPU from InvocationMeter, around the handler itself.
  */
 export class ImgflowVariant implements Variant {
   readonly name = 'imgflow' as const;
   readonly cpuMethod =
-    'process.cpuUsage() delta of the worker process around the execution: the handlers, their SDK clients and the ASL engine. The emulators run in a child process; their CPU is reported apart (emulators CPU ms/img), as S3 and DynamoDB work is not in a Lambda bill';
+    'process.cpuUsage() delta of the worker process around the execution: the handlers, their SDK clients and the ASL engine. Of it, handler CPU (what Lambda bills) is the CPU while a handler ran, read at every handler start and end (InvocationMeter; shared equally while the Parallel state runs two), and engine CPU the rest (Step Functions on AWS). The emulators run in a child process; their CPU is reported apart (emulators CPU ms/img), as S3 and DynamoDB work is not in a Lambda bill';
   readonly rssMethod = 'max RSS of the worker process (getrusage): handlers and ASL engine, not the emulators';
   private readonly requests = new RequestCounter();
   /** DynamoDB request units of the ledger calls, index writes included (the table definition the functions run on). */
   private readonly dynamo: DynamoMeter;
   private readonly s3: S3Client;
+  /** Each handler invocation's CPU and duration, the engine's CPU apart. */
+  private readonly meter = new InvocationMeter();
 
   private constructor(
     readonly stack: LocalStack,
@@ -79,6 +88,7 @@ export class ImgflowVariant implements Variant {
     this.dynamo = new DynamoMeter(jobsTableDefinition(stack.config.jobsTable));
     for (const clients of Object.values(stack.stepClients)) this.dynamo.attach(clients.dynamo);
     this.s3 = benchS3Client(stack);
+    this.meter.attach(stack.faults);
   }
 
   static async start(recipe: Recipe, decodes: SharpDecodeCounter): Promise<ImgflowVariant> {
@@ -100,18 +110,12 @@ export class ImgflowVariant implements Variant {
     this.requests.reset({ bucket: ref.bucket, key }, { bucket: this.stack.config.outputBucket, prefix: this.stack.config.outputPrefix });
     this.dynamo.reset();
     this.decodes.reset(input);
-    const entered = new Map<string, number[]>();
-    const lambda: LambdaCall[] = [];
     const cpu = process.cpuUsage();
     const serviceCpu = processCpuMs(this.emulators.pid);
     const started = performance.now();
-    const report = await this.stack.execute(event, (update) => {
-      if (update.type !== 'entered' && update.type !== 'exited') return;
-      const role = IMGFLOW_ROLES[update.state];
-      if (update.stateType !== 'Task' || !role) return;
-      if (update.type === 'entered') entered.set(update.state, [...(entered.get(update.state) ?? []), performance.now()]);
-      else lambda.push({ role, ms: performance.now() - (entered.get(update.state)?.shift() ?? performance.now()) });
-    });
+    this.meter.reset();
+    const report = await this.stack.execute(event);
+    const profile = this.meter.finish();
     const wallMs = performance.now() - started;
     const used = process.cpuUsage(cpu);
     const serviceCpuAfter = processCpuMs(this.emulators.pid);
@@ -147,10 +151,14 @@ export class ImgflowVariant implements Variant {
     return {
       wallMs,
       cpuMs: (used.user + used.system) / 1000,
+      handlerCpuMs: profile.handlerCpuMs,
+      // The meter's engine share stops at the execution's end; the whole-process figure closes at the same moment.
+      engineCpuMs: (used.user + used.system) / 1000 - profile.handlerCpuMs,
+      overlapCpuMs: profile.overlapCpuMs,
       ...(serviceCpu !== undefined && serviceCpuAfter !== undefined ? { serviceCpuMs: serviceCpuAfter - serviceCpu } : {}),
       counters,
       outputs,
-      lambda,
+      lambda: profile.invocations.map((call) => ({ role: roleOf(call.state), state: call.state, ms: call.ms, cpuMs: call.cpuMs })),
       workflowMs: wallMs,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
     };

@@ -22,6 +22,10 @@ export interface LambdaCall {
   role: LambdaRole;
   /** Handler wall time, the billed duration on AWS (1 ms granularity). */
   ms: number;
+  /** The Task state that invoked it, when measured per invocation (imgflow, floor). */
+  state?: string;
+  /** CPU time of the invocation (see InvocationMeter), when measured per invocation. */
+  cpuMs?: number;
 }
 
 export interface RunResult {
@@ -33,6 +37,15 @@ export interface RunResult {
    * on AWS that is the services' work, not in any Lambda's bill. Absent without emulators.
    */
   serviceCpuMs?: number;
+  /**
+   * Of cpuMs, what Lambda would bill: the handlers' CPU (the floor: all of it, one function).
+   * Absent when the variant cannot tell its handlers from the rest (naive, ImageMagick).
+   */
+  handlerCpuMs?: number;
+  /** Of cpuMs, the workflow engine's (Step Functions on AWS: not in a Lambda bill); imgflow only. */
+  engineCpuMs?: number;
+  /** Of handlerCpuMs, what ran while two handlers ran at once (the Parallel state), split between them. */
+  overlapCpuMs?: number;
   /** Exact counters; null for ImageMagick (one process, no S3, no workflow). */
   counters: Counters | null;
   outputs: OutputFile[];
