@@ -17,15 +17,17 @@ import { type WorkingImage, capture, open } from './working.js';
  *
  * The search never encodes a whole rendition: its trials encode two small proxies (the
  * smallest rendition scaled down to AUTO_QUALITY.proxySide, and a full-resolution crop of the
- * largest), and the quality found applies to every rendition of the image in that format. The formats are searched in order (JPEG, WebP, AVIF), each
- * seeded where the one before landed in its range, with at most AUTO_QUALITY.maxTrials trial
- * qualities per format.
+ * largest), and the quality found applies to every rendition of the image in that format.
+ * Each format's search starts at a seed (where its quality landed for the typical photo of the
+ * shared corpus) and makes at most AUTO_QUALITY.maxTrials trials (nextQuality).
  */
 export const AUTO_QUALITY = {
   metric: 'ssim',
   /** The default target score per format (AVIF's smoothing costs it SSIM): docs/auto-quality.md says how they were chosen. */
   targets: { jpeg: 0.92, webp: 0.92, avif: 0.9 },
   maxTrials: 3,
+  /** The first step from the seed, before two trials give a secant to follow. */
+  step: 15,
   /**
    * The proxy must score this much above the target: the renditions the quality is applied to
    * score a little lower than the proxy on some images (docs/auto-quality.md).
@@ -35,10 +37,10 @@ export const AUTO_QUALITY = {
   proxySide: 240,
   /** The side of the full-resolution centre crop of the largest rendition that the trials also encode. */
   cropSide: 160,
-  /** Quality ranges searched, and where the first format searched starts. */
+  /** Quality ranges searched, and where each search starts (the median quality found on the shared corpus's photos, docs/auto-quality.md). */
   ranges: {
-    jpeg: { min: 30, max: 95, seed: 75 },
-    webp: { min: 30, max: 95, seed: 75 },
+    jpeg: { min: 30, max: 95, seed: 70 },
+    webp: { min: 30, max: 95, seed: 40 },
     avif: { min: 20, max: 80, seed: 45 },
   },
 } as const;
@@ -115,23 +117,43 @@ export function autoTarget(encoding: Encoding, format: AutoFormat): number | und
   return settings.quality === 'auto' ? (settings.target ?? AUTO_QUALITY.targets[format]) : undefined;
 }
 
-/** Next quality to try, or undefined when the bracket is closed. Interpolates in log(1 − score). */
+/** log(1 − score): roughly linear in the encoder quality near a target, so a secant through two trials predicts well. */
+const errorOf = (score: number) => Math.log(Math.max(1e-4, 1 - score));
+
+/** The quality where the line through two trials (quality, log(1 − score)) reaches the target, rounded up and one higher (a passing guess saves a trial). */
+function secant([a, scoreA]: [number, number], [b, scoreB]: [number, number], target: number): number | undefined {
+  const [errorA, errorB] = [errorOf(scoreA), errorOf(scoreB)];
+  if (errorA === errorB) return undefined;
+  return Math.ceil(a + ((b - a) * (errorA - errorOf(target))) / (errorA - errorB)) + 1;
+}
+
+/**
+ * Next quality to try, or undefined when the search is done. Before the target is bracketed it
+ * steps AUTO_QUALITY.step from the seed, then follows the secant through the two trials; once
+ * bracketed, it interpolates between the highest failing and the lowest passing quality.
+ */
 function nextQuality(trials: ReadonlyMap<number, number>, target: number, range: { min: number; max: number }, remaining: number): number | undefined {
-  const step = 15;
-  let pass: number | undefined;
-  let fail: number | undefined;
-  for (const [quality, score] of trials) {
-    if (score >= target) pass = pass === undefined ? quality : Math.min(pass, quality);
-    else fail = fail === undefined ? quality : Math.max(fail, quality);
+  const step = AUTO_QUALITY.step;
+  const tried = [...trials].sort(([a], [b]) => a - b);
+  const passing = tried.filter(([, score]) => score >= target);
+  const failing = tried.filter(([, score]) => score < target);
+  const pass = passing[0]?.[0];
+  const fail = failing[failing.length - 1]?.[0];
+  if (pass === undefined) {
+    // Nothing passed yet: the last trial goes to the top of the range, so `met: false` means the range cannot reach the target.
+    if (fail === undefined || fail >= range.max) return undefined;
+    if (remaining <= 1) return range.max;
+    const guess = tried.length >= 2 ? secant(tried[tried.length - 2] as [number, number], tried[tried.length - 1] as [number, number], target) : undefined;
+    return Math.min(range.max, Math.max(fail + 1, guess ?? fail + step));
   }
-  // Nothing passed yet: the last trial goes to the top of the range, so `met: false` means the range cannot reach the target.
-  if (pass === undefined) return fail === undefined || fail >= range.max ? undefined : remaining <= 1 ? range.max : Math.min(range.max, fail + step);
-  if (fail === undefined) return pass <= range.min ? undefined : Math.max(range.min, pass - step);
+  if (fail === undefined) {
+    if (pass <= range.min) return undefined;
+    const guess = tried.length >= 2 ? secant(tried[0] as [number, number], tried[1] as [number, number], target) : undefined;
+    return Math.min(pass - 1, Math.max(range.min, guess ?? pass - step));
+  }
   if (pass - fail <= 1) return undefined;
-  const error = (score: number) => Math.log(Math.max(1e-4, 1 - score));
-  const [low, high] = [error(trials.get(fail) as number), error(trials.get(pass) as number)];
-  const guess = low === high ? (fail + pass) / 2 : fail + ((pass - fail) * (low - error(target))) / (low - high);
-  return Math.min(pass - 1, Math.max(fail + 1, Math.ceil(guess)));
+  const guess = secant([fail, trials.get(fail) as number], [pass, trials.get(pass) as number], target) ?? Math.ceil((fail + pass) / 2);
+  return Math.min(pass - 1, Math.max(fail + 1, guess));
 }
 
 /** What chooseQualities settled on for one image. */
@@ -176,33 +198,36 @@ export async function chooseQualities(
   const crop = await cropOf(renditions.largest, proxy);
   const proxies = crop ? [proxy, crop] : [proxy];
   const references = await Promise.all(proxies.map((image) => lumaOf(open(image), background)));
+  // The formats are searched side by side: each trial fixes only its own format's quality.
+  const searched = await Promise.all(
+    formats.map(async (format): Promise<[AutoFormat, QualityChoice]> => {
+      const target = autoTarget(encoding, format) as number;
+      const needed = Math.min(0.999, target + AUTO_QUALITY.margin);
+      const range = AUTO_QUALITY.ranges[format];
+      const scores = new Map<number, number>();
+      let quality: number | undefined = range.seed;
+      while (quality !== undefined && scores.size < AUTO_QUALITY.maxTrials) {
+        const settings = withQuality(encoding, format, quality);
+        const trial = await Promise.all(
+          proxies.map(async (image, index) => {
+            const encoded = await encode(image, format, { encoding: settings, background });
+            return ssimOf(references[index] as Luma, await lumaOf(sharp(encoded.data), background));
+          }),
+        );
+        scores.set(quality, Math.min(...trial));
+        quality = nextQuality(scores, needed, range, AUTO_QUALITY.maxTrials - scores.size);
+      }
+      const tried = [...scores].sort(([a], [b]) => a - b);
+      const passing = tried.filter(([, score]) => score >= needed);
+      // None passed: the highest quality tried (the range's maximum unless the trials ran out).
+      const [chosen, score] = (passing[0] ?? tried[tried.length - 1]) as [number, number];
+      return [format, { quality: chosen, score, target, metric: AUTO_QUALITY.metric, met: passing.length > 0, trials: scores.size }];
+    }),
+  );
   const resolved: ResolvedQualities = { encoding, choices: {} };
-  // Where the previous format landed in its range (0 = its minimum): the next one starts there.
-  let position: number | undefined;
-  for (const format of formats) {
-    const target = autoTarget(encoding, format) as number;
-    const needed = Math.min(0.999, target + AUTO_QUALITY.margin);
-    const range = AUTO_QUALITY.ranges[format];
-    const scores = new Map<number, number>();
-    let quality: number | undefined = position === undefined ? range.seed : Math.round(range.min + position * (range.max - range.min));
-    while (quality !== undefined && scores.size < AUTO_QUALITY.maxTrials) {
-      const settings = withQuality(resolved.encoding, format, quality);
-      const trial = await Promise.all(
-        proxies.map(async (image, index) => {
-          const encoded = await encode(image, format, { encoding: settings, background });
-          return ssimOf(references[index] as Luma, await lumaOf(sharp(encoded.data), background));
-        }),
-      );
-      scores.set(quality, Math.min(...trial));
-      quality = nextQuality(scores, needed, range, AUTO_QUALITY.maxTrials - scores.size);
-    }
-    const tried = [...scores].sort(([a], [b]) => a - b);
-    const passing = tried.filter(([, score]) => score >= needed);
-    // None passed: the highest quality tried (the range's maximum unless the trials ran out).
-    const [chosen, score] = (passing[0] ?? tried[tried.length - 1]) as [number, number];
-    resolved.choices[format] = { quality: chosen, score, target, metric: AUTO_QUALITY.metric, met: passing.length > 0, trials: scores.size };
-    resolved.encoding = withQuality(resolved.encoding, format, chosen);
-    position = (chosen - range.min) / (range.max - range.min);
+  for (const [format, choice] of searched) {
+    resolved.choices[format] = choice;
+    resolved.encoding = withQuality(resolved.encoding, format, choice.quality);
   }
   return resolved;
 }
