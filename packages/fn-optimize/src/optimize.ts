@@ -64,9 +64,15 @@ export async function optimize(input: OptimizeInput, deps: StepDeps): Promise<Op
       ...(original ? { original } : {}),
       onOutput: async (output) => {
         const target = { bucket: config.outputBucket, key: keyOf(output) };
-        if (output.passthrough) await storage.copy(job.source, target, output.mediaType, config.cacheControl);
-        else await storage.put(target, output.data, output.mediaType, config.cacheControl);
-        hashes.set(target.key, output.passthrough ? job.sha256 : sha256Hex(output.data));
+        if (output.passthrough) {
+          await storage.copy(job.source, target, output.mediaType, config.cacheControl);
+          hashes.set(target.key, job.sha256);
+        } else {
+          // One hash for the manifest and the PUT's signature (S3 checks the body against it).
+          const sha256 = sha256Hex(output.data);
+          await storage.put(target, output.data, output.mediaType, config.cacheControl, { sha256 });
+          hashes.set(target.key, sha256);
+        }
         written.push(target.key);
       },
     });

@@ -20,7 +20,8 @@ export async function storeIntermediate(
   let bundleKey: string | undefined;
   if (rendered.bundle) {
     bundleKey = bundleKeyFor(config.workPrefix, job.jobId, step);
-    await storage.put({ bucket: config.outputBucket, key: bundleKey }, rendered.bundle, 'application/octet-stream');
+    // Megabytes of raw pixels, read once by the next step and deleted: not hashed for SigV4 (see PayloadSigning).
+    await storage.put({ bucket: config.outputBucket, key: bundleKey }, rendered.bundle, 'application/octet-stream', undefined, 'unsigned');
   }
   return {
     step,

@@ -51,6 +51,35 @@ export function deleteFailureError(bucket: string, failures: readonly DeleteFail
   return new StorageUnavailableError(`${summary}${transient ? '' : ' (not a known transient error)'}`);
 }
 
+/**
+ * How SigV4 covers a PUT's body, in x-amz-content-sha256. By default the SDK reads the whole
+ * body to hash it (SHA-256), on AWS as locally. A caller that already has the body's SHA-256
+ * (an output, hashed for the manifest) passes it, and S3 still checks the body against it
+ * (XAmzContentSHA256Mismatch); 'unsigned' (UNSIGNED-PAYLOAD) leaves the body out of the
+ * signature, for a transient object whose integrity in transit TLS already guards (the raw
+ * bundle between two steps: megabytes to hash for nothing).
+ */
+export type PayloadSigning = { sha256: string } | 'unsigned';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+function signPayloadAs(command: PutObjectCommand, payload: PayloadSigning): void {
+  const value = payload === 'unsigned' ? 'UNSIGNED-PAYLOAD' : payload.sha256;
+  if (value !== 'UNSIGNED-PAYLOAD' && !SHA256_HEX.test(value)) {
+    throw new TypeError(`Expected a lowercase hex SHA-256 for payload.sha256 but received ${JSON.stringify(value)} of type ${typeof value}`);
+  }
+  // Build step: after serialization, before the signer (finalizeRequest), which takes a
+  // x-amz-content-sha256 header as the payload's hash instead of hashing the body.
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers['x-amz-content-sha256'] = value;
+      return next(args);
+    },
+    { step: 'build', name: 'imgflowPayloadSigning' },
+  );
+}
+
 /** S3 as the steps use it. Errors come out named: SourceMissingError, AccessDeniedError (permanent) or StorageUnavailableError (transient). */
 export class Storage {
   constructor(private readonly s3: S3Client) {}
@@ -104,18 +133,22 @@ export class Storage {
     }
   }
 
-  async put(location: ObjectLocation, body: Buffer, contentType: string, cacheControl?: string): Promise<void> {
+  /**
+   * Writes an object. `payload` says how SigV4 covers the body (see PayloadSigning); without it
+   * the SDK hashes the whole body itself.
+   */
+  async put(location: ObjectLocation, body: Buffer, contentType: string, cacheControl?: string, payload?: PayloadSigning): Promise<void> {
     try {
-      await this.s3.send(
-        new PutObjectCommand({
-          Bucket: location.bucket,
-          Key: location.key,
-          Body: body,
-          ContentType: contentType,
-          ContentLength: body.length,
-          ...(cacheControl ? { CacheControl: cacheControl } : {}),
-        }),
-      );
+      const command = new PutObjectCommand({
+        Bucket: location.bucket,
+        Key: location.key,
+        Body: body,
+        ContentType: contentType,
+        ContentLength: body.length,
+        ...(cacheControl ? { CacheControl: cacheControl } : {}),
+      });
+      if (payload) signPayloadAs(command, payload);
+      await this.s3.send(command);
     } catch (error) {
       throw this.translate(error, location, 'write');
     }

@@ -1,4 +1,6 @@
-import type { CopyObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { type CopyObjectCommand, type GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { AccessDeniedError, Storage, StorageUnavailableError, copySource, deleteFailureError } from '../../src/index.js';
 import { FAKE_UPLOAD_BUCKET, awsError, fakeDeps } from '../../src/testing.js';
@@ -131,5 +133,55 @@ describe('Storage.head', () => {
       throw awsError('Unknown', 503, 'Service Unavailable');
     });
     await expect(storage.head({ bucket: 'b', key: 'k' })).rejects.toBeInstanceOf(StorageUnavailableError);
+  });
+});
+
+describe('Storage.put payload signing', () => {
+  /** A real S3 client (real serializer and SigV4 signer) whose requests are caught instead of sent. */
+  function signingClient() {
+    const requests: Array<{ headers: Record<string, string> }> = [];
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      requestHandler: {
+        handle: async (request: { headers: Record<string, string> }) => {
+          requests.push(request);
+          return { response: { statusCode: 200, headers: {}, body: Readable.from([]) } };
+        },
+      },
+    });
+    return { storage: new Storage(s3), requests };
+  }
+  const body = Buffer.from('pixels');
+  const location = { bucket: 'b', key: 'k' };
+
+  it('lets the SDK hash the body by default', async () => {
+    const { storage, requests } = signingClient();
+    await storage.put(location, body, 'application/octet-stream');
+    expect(requests[0]?.headers['x-amz-content-sha256']).toBe(createHash('sha256').update(body).digest('hex'));
+  });
+
+  it("signs with the caller's SHA-256 of the body, which S3 checks the body against", async () => {
+    const { storage, requests } = signingClient();
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    await storage.put(location, body, 'image/webp', undefined, { sha256 });
+    expect(requests[0]?.headers['x-amz-content-sha256']).toBe(sha256);
+    expect(requests[0]?.headers.authorization).toContain('SignedHeaders=');
+  });
+
+  it("leaves the body out of the signature with 'unsigned' (UNSIGNED-PAYLOAD)", async () => {
+    const { storage, requests } = signingClient();
+    await storage.put(location, body, 'application/octet-stream', undefined, 'unsigned');
+    expect(requests[0]?.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+    expect(requests[0]?.headers.authorization).toMatch(/x-amz-content-sha256/);
+  });
+
+  it('refuses a hash that is not a lowercase hex SHA-256', async () => {
+    const { storage, requests } = signingClient();
+    await expect(storage.put(location, body, 'image/webp', undefined, { sha256: 'ABC' })).rejects.toThrow(
+      'Expected a lowercase hex SHA-256 for payload.sha256 but received "ABC" of type string',
+    );
+    expect(requests).toEqual([]);
   });
 });
