@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp, { type Sharp } from 'sharp';
 import { ssim } from 'ssim.js';
+import type { OutputFacts } from '../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -234,3 +235,13 @@ export const SVG_SPELLINGS: ReadonlyArray<[string, Buffer]> = [
   ['SVGZ of a BOM, comments and whitespace', gzipSync(Buffer.from(`\uFEFF  <!-- x -->\n${SVG_BODY}`))],
 ];
 
+/** What encodeOutputs knows of an original, as validation would have read it (a JPEG, not clean, one frame). */
+export const factsOf = (original: Buffer, width: number, height: number, overrides: Partial<OutputFacts> = {}): OutputFacts => ({
+  format: 'jpeg',
+  width,
+  height,
+  bytes: original.length,
+  clean: false,
+  frames: 1,
+  ...overrides,
+});

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_RECIPE,
   InvalidOptionError,
-  type OutputFacts,
   type Recipe,
   type RenderedOutput,
   encodeOutputs,
@@ -11,7 +10,7 @@ import {
   parseRecipe,
   renderBundle,
 } from '../../src/index.js';
-import { photo, photoJpeg, similarity } from '../fixtures.js';
+import { factsOf, photo, photoJpeg, similarity } from '../fixtures.js';
 
 /** What the two branches of the workflow hand the encoder: renditions without filters, and those with. */
 async function branches(original: Buffer, recipe: Recipe, info: { width: number; height: number }) {
@@ -21,15 +20,6 @@ async function branches(original: Buffer, recipe: Recipe, info: { width: number;
   return Promise.all([renderBundle(original, facts, plain, { recipe }), renderBundle(original, facts, filtered, { recipe })]);
 }
 
-const factsOf = (original: Buffer, width: number, height: number, overrides: Partial<OutputFacts> = {}): OutputFacts => ({
-  format: 'jpeg',
-  width,
-  height,
-  bytes: original.length,
-  clean: false,
-  frames: 1,
-  ...overrides,
-});
 
 describe('encodeOutputs', () => {
   it('encodes every rendition × format from the bundles, each looking like the original', async () => {

@@ -4,7 +4,6 @@ import {
   AUTO_QUALITY,
   type AutoFormat,
   type Encoding,
-  type OutputFacts,
   type Recipe,
   type RecipeInput,
   type RenderedOutput,
@@ -21,7 +20,7 @@ import {
   renderBundle,
   renderRendition,
 } from '../../src/index.js';
-import { photo, photoJpeg } from '../fixtures.js';
+import { factsOf, photo, photoJpeg } from '../fixtures.js';
 
 async function workingOf(pipeline: Sharp): Promise<WorkingImage> {
   const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
@@ -320,15 +319,6 @@ describe('render with auto qualities', () => {
 });
 
 describe('encodeOutputs with auto qualities', () => {
-  const factsOf = (original: Buffer, width: number, height: number, overrides: Partial<OutputFacts> = {}): OutputFacts => ({
-    format: 'jpeg',
-    width,
-    height,
-    bytes: original.length,
-    clean: false,
-    frames: 1,
-    ...overrides,
-  });
 
   it('makes the choices render makes, from the bundles, and marks the outputs the same way', async () => {
     const jpeg = await photoJpeg(1200, 800, 5);
