@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -253,5 +254,26 @@ describe('event records', () => {
       emulators.s3rver?.off('event', throwing);
       process.off('warning', onWarning);
     }
+  });
+});
+
+describe('the payload hash a PUT signs', () => {
+  const sha256 = (body: string) => createHash('sha256').update(body).digest('hex');
+
+  it('refuses a body that does not hash to its x-amz-content-sha256, as S3 does (400 XAmzContentSHA256Mismatch), and stores nothing', async () => {
+    const storage = new Storage(s3);
+    const location = { bucket: PLAIN, key: 'hash/mismatch.jpg' };
+    await expect(storage.put(location, Buffer.from('the body'), 'image/jpeg', undefined, { sha256: sha256('another body') })).rejects.toMatchObject({
+      cause: { name: 'XAmzContentSHA256Mismatch', $metadata: { httpStatusCode: 400 } },
+    });
+    expect(await failure(s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: location.key })))).toMatchObject({ status: 404 });
+  });
+
+  it('stores a body whose hash the caller gave, and one sent UNSIGNED-PAYLOAD', async () => {
+    const storage = new Storage(s3);
+    await storage.put({ bucket: PLAIN, key: 'hash/given.jpg' }, Buffer.from('given'), 'image/jpeg', undefined, { sha256: sha256('given') });
+    await storage.put({ bucket: PLAIN, key: 'hash/unsigned.jpg' }, Buffer.from('unsigned'), 'image/jpeg', undefined, 'unsigned');
+    expect(await text(await s3.send(new GetObjectCommand({ Bucket: PLAIN, Key: 'hash/given.jpg' })))).toBe('given');
+    expect(await text(await s3.send(new GetObjectCommand({ Bucket: PLAIN, Key: 'hash/unsigned.jpg' })))).toBe('unsigned');
   });
 });

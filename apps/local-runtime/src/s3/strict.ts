@@ -1,4 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { encodeEventKey } from '@imgflow/pipeline';
 import type S3rver from 's3rver';
 import {
@@ -126,6 +128,30 @@ function parseRequest(ctx: KoaContext): ParsedRequest {
 const READ_PARAMETERS = /^(versionId|partNumber|response-.*|X-Amz-.*)$/;
 
 /**
+ * S3 refuses a PUT whose body does not hash to the SHA-256 its x-amz-content-sha256 header
+ * signs (400 XAmzContentSHA256Mismatch; s3rver only checks the header's form). The body is read
+ * here, compared, and handed on to s3rver as it was. UNSIGNED-PAYLOAD is taken as it is.
+ */
+async function checkPayloadHash(ctx: KoaContext): Promise<void> {
+  const claimed = ctx.get('x-amz-content-sha256');
+  if (!/^[0-9a-fA-F]{64}$/.test(claimed)) return;
+  const chunks: Buffer[] = [];
+  for await (const chunk of ctx.req as AsyncIterable<Buffer | string>) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  const body = Buffer.concat(chunks);
+  const computed = createHash('sha256').update(body).digest('hex');
+  if (computed !== claimed.toLowerCase()) {
+    const mismatch = new S3Error('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", {
+      ClientComputedContentSHA256: claimed,
+      S3ComputedContentSHA256: computed,
+    });
+    // s3rver's table has no status for this code (it would answer 500, which a client retries): S3 answers 400.
+    mismatch.status = 400;
+    throw mismatch;
+  }
+  ctx.req = Readable.from([body]);
+}
+
+/**
  * Makes s3rver 3.7.1 as strict as S3 where imgflow depends on it, without changing s3rver: one
  * Koa middleware spliced in after its XML encoder and before its router, and a wrapper around
  * its event emitter. What it adds or corrects:
@@ -147,6 +173,8 @@ const READ_PARAMETERS = /^(versionId|partNumber|response-.*|X-Amz-.*)$/;
  * - CopySource: the `x-amz-copy-source` header is URL-decoded as S3 does (`%2B` is `+`, `+` is
  *   `+`, `?versionId=` is a version, not part of the key); s3rver's decodeURI left `%2B` and
  *   friends encoded and took the query as part of the key.
+ * - PutObject's x-amz-content-sha256: a body that does not hash to it is refused, 400
+ *   XAmzContentSHA256Mismatch, and nothing is stored (s3rver only checks the header's form).
  * - Event records: keys URL-encoded as AWS writes them (`a b+c.jpg` → `a+b%2Bc.jpg`), the
  *   bucket ARN well-formed, the ETag on copies; a listener that throws no longer turns the
  *   upload into a 500.
@@ -436,7 +464,9 @@ export async function makeStrict(server: S3rver, options: StrictS3Options): Prom
     }
     if ((ctx.method === 'GET' || ctx.method === 'HEAD') && names.every((name) => READ_PARAMETERS.test(name))) return read(ctx, request, key, next);
     if (ctx.method === 'PUT' && names.length === 0) {
-      return ctx.get('x-amz-copy-source') ? copy(ctx, request, key, next) : put(ctx, request, key, next);
+      if (ctx.get('x-amz-copy-source')) return copy(ctx, request, key, next);
+      await checkPayloadHash(ctx);
+      return put(ctx, request, key, next);
     }
     if (ctx.method === 'DELETE' && names.every((name) => name === 'versionId')) return remove(ctx, request, key, next);
     return next();
