@@ -72,7 +72,8 @@ ${outputs.map(
   (output, index) => html`<figure class="output" data-testid="rendition" data-rendition="${output.rendition}" data-format="${output.format}" data-width="${output.width}" data-height="${output.height}">
 <img src="/media/${record.jobId}/outputs/${index}" alt="${output.rendition} rendition of ${record.sourceKey} in ${output.format}, ${output.width}×${output.height}" data-testid="rendition-image">
 <figcaption><strong>${output.rendition}</strong> ${output.format} · ${output.width}×${output.height} · ${formatBytes(output.bytes)}
-· <span data-testid="rendition-savings">${percent(savings(output.bytes, record.size))} smaller</span>
+· <span data-testid="rendition-savings">${percent(savings(output.bytes, record.size))} smaller</span>${output.autoQuality ? html`
+· <span data-testid="rendition-quality" title="quality: auto (${output.autoQuality.metric}, target ${output.autoQuality.target})">q${output.autoQuality.quality}, ${output.autoQuality.metric.toUpperCase()} ${output.autoQuality.score.toFixed(3)}${output.autoQuality.met ? '' : ` below its target ${output.autoQuality.target}`}</span>` : ''}
 <button type="button" class="compare-toggle" data-testid="compare-button" data-compare-src="/media/${record.jobId}/outputs/${index}" data-compare-label="${output.rendition} ${output.format}" data-compare-width="${output.width}" aria-pressed="false">Compare</button></figcaption>
 </figure>`,
 )}
