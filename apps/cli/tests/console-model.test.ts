@@ -3,7 +3,7 @@ import { uploadKey } from '../src/console/server.js';
 import { percentile, totals } from '../src/console/summary.js';
 import { timelineFromHistory, timelineFromTimings } from '../src/console/timeline.js';
 import { jobView } from '../src/console/views/job.js';
-import type { JobRecord } from '@imgflow/pipeline';
+import { succeededRecord } from './helpers.js';
 
 describe('console timeline', () => {
   it('turns a recorded history into one bar per state, retries and a caught error marked', () => {
@@ -95,25 +95,12 @@ describe('console uploads', () => {
 });
 
 describe('console job page', () => {
-  const record = (outputs: JobRecord['outputs']): JobRecord => ({
-    jobId: 'j1',
-    status: 'SUCCEEDED',
-    sourceBucket: 'uploads',
-    sourceKey: 'uploads/a.jpg',
-    etag: 'e',
-    size: 100_000,
-    executionId: 'x',
-    attempts: 1,
-    createdAt: new Date(0).toISOString(),
-    updatedAt: new Date(0).toISOString(),
-    outputs,
-  });
   const output = { rendition: 'sm', key: 'renditions/a/sm.webp', width: 320, height: 240, bytes: 9000 };
 
   it("shows the quality an 'auto' output was given and its score, and says when the target was out of reach", async () => {
     const page = String(
       await jobView(
-        record([
+        succeededRecord([
           { ...output, format: 'webp', autoQuality: { quality: 41, score: 0.9312, target: 0.92, metric: 'ssim', met: true, trials: 3 } },
           { ...output, format: 'avif', key: 'renditions/a/sm.avif', autoQuality: { quality: 80, score: 0.8811, target: 0.9, metric: 'ssim', met: false, trials: 3 } },
           { ...output, format: 'jpeg', key: 'renditions/a/sm.jpeg' },

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import type { JobRecord } from '@imgflow/pipeline';
 import type { Io } from '../src/io.js';
 
 export interface CapturedIo extends Io {
@@ -108,5 +109,22 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): CliP
         check();
       });
     },
+  };
+}
+
+/** A SUCCEEDED job record with the given outputs, for views and tables of a job. */
+export function succeededRecord(outputs: JobRecord['outputs']): JobRecord {
+  return {
+    jobId: 'j1',
+    status: 'SUCCEEDED',
+    sourceBucket: 'uploads',
+    sourceKey: 'uploads/a.jpg',
+    etag: 'e',
+    size: 100_000,
+    executionId: 'x',
+    attempts: 1,
+    createdAt: new Date(0).toISOString(),
+    updatedAt: new Date(0).toISOString(),
+    outputs,
   };
 }

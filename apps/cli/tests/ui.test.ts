@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes, formatDuration, truncate } from '../src/ui/format.js';
 import { FollowProgress, StepCounter } from '../src/ui/progress.js';
-import { captureIo } from './helpers.js';
+import { captureIo, succeededRecord } from './helpers.js';
+import { outputsTable } from '../src/commands/status.js';
 
 describe('format', () => {
   it('formats bytes in SI units', () => {
@@ -64,5 +65,29 @@ describe('FollowProgress', () => {
     lines.setStep('entered ResizeImage');
     lines.end();
     expect(plain.out()).toMatch(/^\d\d:\d\d:\d\d PROCESSING\n\d\d:\d\d:\d\d {3}entered ResizeImage\n$/);
+  });
+});
+
+describe('the outputs table of a job', () => {
+  const output = { rendition: 'sm', width: 320, height: 240, bytes: 2048 };
+
+  it("adds a Quality column when a format's quality was 'auto': the quality, its score, and a target out of reach", () => {
+    const text = outputsTable(
+      captureIo(),
+      succeededRecord([
+        { ...output, format: 'webp', key: 'sm.webp', autoQuality: { quality: 41, score: 0.9312, target: 0.92, metric: 'ssim', met: true, trials: 3 } },
+        { ...output, format: 'avif', key: 'sm.avif', autoQuality: { quality: 80, score: 0.8811, target: 0.9, metric: 'ssim', met: false, trials: 3 } },
+        { ...output, format: 'jpeg', key: 'sm.jpeg' },
+      ]),
+    );
+    expect(text).toContain('Quality');
+    expect(text).toContain('q41 · SSIM 0.931');
+    expect(text).toContain('q80 · SSIM 0.881 < 0.9');
+  });
+
+  it('has no Quality column when every quality was fixed', () => {
+    const text = outputsTable(captureIo(), succeededRecord([{ ...output, format: 'jpeg', key: 'sm.jpeg' }]));
+    expect(text).not.toContain('Quality');
+    expect(text).toContain('sm.jpeg');
   });
 });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { JobRecord, JobStatus } from '@imgflow/pipeline';
+import type { JobRecord, JobStatus, OutputRecord } from '@imgflow/pipeline';
 import { EXIT_FAILED, EXIT_OK, UsageError } from '../errors.js';
 import { UPLOAD_PREFIX } from '../files.js';
 import { type Io, integerOption, println, withExitCode } from '../io.js';
@@ -64,14 +64,24 @@ export function recordDetail(io: Io, record: JobRecord): string {
   if (millis !== undefined) entries.push(['step time', formatDuration(millis)]);
   entries.push(['execution', record.executionId], ['attempts', String(record.attempts ?? 1)], ['created', record.createdAt], ['updated', record.updatedAt]);
   let text = renderRecord(io, entries);
-  if (record.outputs && record.outputs.length > 0) {
-    text += `\n${renderTable(
-      io,
-      { head: ['Rendition', 'Format', 'Size', 'Bytes', 'Key'] },
-      record.outputs.map((output) => [output.rendition, output.format, `${output.width}×${output.height}`, formatBytes(output.bytes), output.key]),
-    )}`;
-  }
+  if (record.outputs && record.outputs.length > 0) text += `\n${outputsTable(io, record)}`;
   return text;
+}
+
+/** A job's outputs, one row each; with a Quality column when a format's quality was 'auto' (the quality chosen and its score). */
+export function outputsTable(io: Io, record: JobRecord): string {
+  const outputs = record.outputs ?? [];
+  const auto = outputs.some((output) => output.autoQuality);
+  const quality = (output: OutputRecord) => {
+    const choice = output.autoQuality;
+    if (!choice) return '';
+    return `q${choice.quality} · ${choice.metric.toUpperCase()} ${choice.score.toFixed(3)}${choice.met ? '' : ` < ${choice.target}`}`;
+  };
+  return renderTable(
+    io,
+    { head: ['Rendition', 'Format', 'Size', 'Bytes', ...(auto ? ['Quality'] : []), 'Key'] },
+    outputs.map((output) => [output.rendition, output.format, `${output.width}×${output.height}`, formatBytes(output.bytes), ...(auto ? [quality(output)] : []), output.key]),
+  );
 }
 
 export function recordsTable(io: Io, records: readonly JobRecord[]): string {

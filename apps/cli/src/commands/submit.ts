@@ -9,7 +9,7 @@ import { type Workflow, followJob, openWorkflow, printExecution, stateMachineArn
 import { type Io, integerOption, println, urlOption, withExitCode } from '../io.js';
 import { remoteClients, tableName } from '../ledger.js';
 import { formatBytes, truncate } from '../ui/format.js';
-import { renderTable } from '../ui/table.js';
+import { outputsTable } from './status.js';
 import type { Timeline } from '../workflow.js';
 
 export interface SubmitOptions {
@@ -41,14 +41,6 @@ export interface SubmitOutcome {
   record?: JobRecord;
   /** The execution's timeline, when the state machine was given and AWS could show one. */
   timeline?: Timeline;
-}
-
-function outputsTable(io: Io, record: JobRecord): string {
-  return renderTable(
-    io,
-    { head: ['Rendition', 'Format', 'Size', 'Bytes', 'Key'] },
-    (record.outputs ?? []).map((output) => [output.rendition, output.format, `${output.width}×${output.height}`, formatBytes(output.bytes), output.key]),
-  );
 }
 
 /**
