@@ -16,4 +16,4 @@ export { type Rights, readRights } from './metadata.js';
 export * from './render.js';
 export * from './bundle.js';
 export * from './outputs.js';
-export { AUTO_FORMATS, AUTO_QUALITY, type AutoFormat, type QualityChoice, type ResolvedQualities, autoTarget, chooseQualities, perceptualScore } from './quality.js';
+export { AUTO_FORMATS, AUTO_QUALITY, type AutoFormat, type QualityChoice, type Luma, type ResolvedQualities, autoTarget, chooseQualities, lumaOf, perceptualScore } from './quality.js';

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { ssim } from 'ssim.js';
 import { type EncodeOptions, encode } from './encode.js';
 import { toImageError } from './errors.js';
@@ -64,26 +64,49 @@ export interface QualityChoice {
 
 type SsimInput = Parameters<typeof ssim>[0];
 
-interface Luma {
+export interface Luma {
   data: Uint8ClampedArray;
   width: number;
   height: number;
 }
 
-/** sRGB luma (ssim.js's integer weights), flattened on the background, as grey RGBA for ssim.js. */
-async function lumaOf(input: ReturnType<typeof open>, background: string): Promise<Luma> {
-  const { data, info } = await input.flatten({ background }).toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-  const pixels = info.width * info.height;
-  const grey = new Uint8ClampedArray(pixels * 4);
-  for (let pixel = 0, offset = 0; pixel < pixels; pixel += 1, offset += info.channels) {
-    const value = (77 * (data[offset] as number) + 150 * (data[offset + 1] as number) + 29 * (data[offset + 2] as number) + 128) >> 8;
-    const target = pixel * 4;
-    grey[target] = value;
-    grey[target + 1] = value;
-    grey[target + 2] = value;
-    grey[target + 3] = 255;
+/**
+ * sRGB luma (ssim.js's integer rgb2gray weights) of 3-channel pixels, averaged over
+ * factor × factor blocks (1: full resolution), as the grey RGBA ssim.js reads.
+ */
+function lumaForSsim(rgb: Uint8Array, width: number, height: number, factor = 1): Luma {
+  const outWidth = Math.floor(width / factor);
+  const outHeight = Math.floor(height / factor);
+  const data = new Uint8ClampedArray(outWidth * outHeight * 4);
+  const area = factor * factor;
+  for (let y = 0; y < outHeight; y += 1) {
+    for (let x = 0; x < outWidth; x += 1) {
+      let total = 0;
+      for (let dy = 0; dy < factor; dy += 1) {
+        let offset = ((y * factor + dy) * width + x * factor) * 3;
+        for (let dx = 0; dx < factor; dx += 1, offset += 3) {
+          total += (77 * (rgb[offset] as number) + 150 * (rgb[offset + 1] as number) + 29 * (rgb[offset + 2] as number) + 128) >> 8;
+        }
+      }
+      const value = Math.round(total / area);
+      const target = (y * outWidth + x) * 4;
+      data[target] = value;
+      data[target + 1] = value;
+      data[target + 2] = value;
+      data[target + 3] = 255;
+    }
   }
-  return { data: grey, width: info.width, height: info.height };
+  return { data, width: outWidth, height: outHeight };
+}
+
+/**
+ * A pipeline's pixels flattened on the background, in sRGB, as luma for ssim.js: at full
+ * resolution, or averaged over the blocks `factorOf` asks for at that size.
+ */
+export async function lumaOf(input: Sharp, background: string, factorOf: (width: number, height: number) => number = () => 1): Promise<Luma> {
+  const { data, info } = await input.flatten({ background }).toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`Expected 3 channels to score but received ${info.channels}`);
+  return lumaForSsim(data, info.width, info.height, factorOf(info.width, info.height));
 }
 
 /** SSIM of two lumas of the same size, full resolution. */
