@@ -90,10 +90,14 @@ function noSuchVersion(key: string, versionId: string): Error {
   return new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: versionId });
 }
 
-async function readBody(request: AsyncIterable<Buffer | string>): Promise<string> {
+async function readBytes(request: AsyncIterable<Buffer | string>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+async function readBody(request: AsyncIterable<Buffer | string>): Promise<string> {
+  return (await readBytes(request)).toString('utf8');
 }
 
 function escapeXml(value: string): string {
@@ -135,9 +139,7 @@ const READ_PARAMETERS = /^(versionId|partNumber|response-.*|X-Amz-.*)$/;
 async function checkPayloadHash(ctx: KoaContext): Promise<void> {
   const claimed = ctx.get('x-amz-content-sha256');
   if (!/^[0-9a-fA-F]{64}$/.test(claimed)) return;
-  const chunks: Buffer[] = [];
-  for await (const chunk of ctx.req as AsyncIterable<Buffer | string>) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  const body = Buffer.concat(chunks);
+  const body = await readBytes(ctx.req as AsyncIterable<Buffer>);
   const computed = createHash('sha256').update(body).digest('hex');
   if (computed !== claimed.toLowerCase()) {
     const mismatch = new S3Error('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", {
