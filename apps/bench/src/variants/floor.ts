@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { AUTO_FORMATS, type Recipe, chooseQualities } from '@imgflow/image-core';
+import { AUTO_FORMATS, type Recipe, chooseQualities, fixedQuality } from '@imgflow/image-core';
 import sharp, { type Sharp } from 'sharp';
 import type { SharpDecodeCounter } from '../counters.js';
 import type { OutputFile, RunRequest, RunResult, Variant } from './types.js';
@@ -28,21 +28,15 @@ export function floorSize(source: Size, rendition: Recipe['renditions'][number])
   return { width: Math.max(1, Math.round(source.width * scale)), height: Math.max(1, Math.round(source.height * scale)) };
 }
 
-/** A recipe's fixed encoder quality ('auto' is resolved before the floor encodes; the naive design has no search). */
-export function fixedQuality(quality: number | 'auto', format: string): number {
-  if (quality === 'auto') throw new Error(`The bench's floor and naive variants encode fixed qualities only; ${format} asks for 'auto'`);
-  return quality;
-}
-
 function encoderFor(pipeline: Sharp, format: string, recipe: Recipe): Sharp {
   const { avif, webp, jpeg, png } = recipe.encoding;
   switch (format) {
     case 'avif':
-      return pipeline.avif({ quality: fixedQuality(avif.quality, format), effort: avif.effort, chromaSubsampling: avif.chromaSubsampling });
+      return pipeline.avif({ quality: fixedQuality(recipe.encoding, 'avif'), effort: avif.effort, chromaSubsampling: avif.chromaSubsampling });
     case 'webp':
-      return pipeline.webp({ quality: fixedQuality(webp.quality, format), effort: webp.effort, lossless: webp.lossless });
+      return pipeline.webp({ quality: fixedQuality(recipe.encoding, 'webp'), effort: webp.effort, lossless: webp.lossless });
     case 'jpeg':
-      return pipeline.jpeg({ quality: fixedQuality(jpeg.quality, format), progressive: jpeg.progressive, mozjpeg: jpeg.mozjpeg });
+      return pipeline.jpeg({ quality: fixedQuality(recipe.encoding, 'jpeg'), progressive: jpeg.progressive, mozjpeg: jpeg.mozjpeg });
     case 'png':
       return pipeline.png({ compressionLevel: png.compressionLevel });
     default:

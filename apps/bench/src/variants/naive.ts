@@ -2,12 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import type { Recipe } from '@imgflow/image-core';
+import { type Recipe, fixedQuality } from '@imgflow/image-core';
 import { type EmulatorProcess, LocalStack, spawnEmulators } from '@imgflow/local-runtime';
 import sharp, { type Sharp } from 'sharp';
 import { RequestCounter } from '../counters.js';
 import { processCpuMs } from '../proc.js';
-import { fixedQuality } from './floor.js';
 import { benchKey, benchS3Client, deleteObjects } from './imgflow.js';
 import type { LambdaCall, LambdaRole, OutputFile, RunRequest, RunResult, Variant } from './types.js';
 
@@ -87,9 +86,9 @@ async function invoke<T>(context: NaiveContext, role: LambdaRole, input: unknown
 
 function encodeAs(pipeline: Sharp, format: string, recipe: Recipe): Sharp {
   const { avif, webp, jpeg, png } = recipe.encoding;
-  if (format === 'avif') return pipeline.avif({ quality: fixedQuality(avif.quality, format), effort: avif.effort, chromaSubsampling: avif.chromaSubsampling });
-  if (format === 'webp') return pipeline.webp({ quality: fixedQuality(webp.quality, format), effort: webp.effort });
-  if (format === 'jpeg') return pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: fixedQuality(jpeg.quality, format), progressive: jpeg.progressive, mozjpeg: jpeg.mozjpeg });
+  if (format === 'avif') return pipeline.avif({ quality: fixedQuality(recipe.encoding, 'avif'), effort: avif.effort, chromaSubsampling: avif.chromaSubsampling });
+  if (format === 'webp') return pipeline.webp({ quality: fixedQuality(recipe.encoding, 'webp'), effort: webp.effort });
+  if (format === 'jpeg') return pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: fixedQuality(recipe.encoding, 'jpeg'), progressive: jpeg.progressive, mozjpeg: jpeg.mozjpeg });
   return pipeline.png({ compressionLevel: png.compressionLevel });
 }
 
